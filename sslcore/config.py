@@ -1,0 +1,184 @@
+"""Validated configurations with the paper's defaults.
+
+One frozen dataclass per experiment. Every field is checked in ``__post_init__``, so a bad
+value raises ``ValueError`` naming the parameter, the value and the allowed range before any
+computation starts.
+
+Defaults (PAPER.md): d = 10, n = d^2, tau = 7, rho = d^-1.5, alpha = beta = gamma = 1/800,
+eta = 1e-3, T = 4000 (SSL) / 8000 (SL), seeds 0..19.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+INITS = ("near", "sign")
+NOISES = ("isotropic", "reference")
+RNGS = ("clean", "reference")
+SAMPLERS = ("projected", "views")
+
+
+def _real(name, value, low=None, high=None, low_open=False, rule=""):
+    """Check that ``value`` is a finite real number in the allowed range; return it as float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name}={value!r} must be a real number {rule}".rstrip())
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name}={value!r} must be finite {rule}".rstrip())
+    if low is not None and (v <= low if low_open else v < low):
+        raise ValueError(f"{name}={value!r} is out of range: allowed {rule}")
+    if high is not None and v > high:
+        raise ValueError(f"{name}={value!r} is out of range: allowed {rule}")
+    return v
+
+
+def _int(name, value, low, rule):
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            value = int(value)
+        else:
+            raise ValueError(f"{name}={value!r} must be an integer, allowed {rule}")
+    if value < low:
+        raise ValueError(f"{name}={value!r} is out of range: allowed {rule}")
+    return int(value)
+
+
+def _choice(name, value, options):
+    if value not in options:
+        raise ValueError(f"{name}={value!r} is unknown: allowed {', '.join(map(repr, options))}")
+    return value
+
+
+def _seeds(value):
+    try:
+        seeds = tuple(value)
+    except TypeError:
+        raise ValueError(f"seeds={value!r} must be a non-empty sequence of integers >= 0") from None
+    if not seeds:
+        raise ValueError("seeds=() is empty: allowed a non-empty sequence of integers >= 0")
+    try:
+        out = tuple(_int("seeds", s, 0, "integers >= 0") for s in seeds)
+    except ValueError as exc:
+        raise ValueError(f"seeds={value!r}: {exc}") from None
+    if len(set(out)) != len(out):
+        raise ValueError(f"seeds={value!r} has repeated entries: allowed distinct integers >= 0")
+    return out
+
+
+@dataclass(frozen=True)
+class _Common:
+    d: int = 10
+    n: int | None = None  # default d**2
+    tau: float = 7.0
+    rho: float | None = None  # default d**-1.5
+    eta: float = 1e-3
+    T: int = 4000
+    seeds: tuple = tuple(range(20))
+    noise: str | None = None  # default: "reference" if rng == "reference" else "isotropic"
+    rng: str = "clean"
+    record_every: int = 10
+
+    def _check_common(self):
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
+        d = _int("d", self.d, 2, "d >= 2")
+        set_("d", d)
+        set_("n", d * d if self.n is None else _int("n", self.n, 1, "n >= 1"))
+        set_("tau", _real("tau", self.tau, 0, low_open=True, rule="tau > 0"))
+        set_("rho", d ** -1.5 if self.rho is None else _real("rho", self.rho, 0, rule="rho >= 0"))
+        set_("eta", _real("eta", self.eta, 0, low_open=True, rule="eta > 0"))
+        set_("T", _int("T", self.T, 1, "T >= 1"))
+        set_("seeds", _seeds(self.seeds))
+        set_("rng", _choice("rng", self.rng, RNGS))
+        noise = ("reference" if self.rng == "reference" else "isotropic") if self.noise is None else self.noise
+        set_("noise", _choice("noise", noise, NOISES))
+        set_("record_every", _int("record_every", self.record_every, 1, "record_every >= 1"))
+
+    def replace(self, **changes):
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self):
+        out = dataclasses.asdict(self)
+        out["seeds"] = list(self.seeds)
+        out["kind"] = type(self).__name__
+        return out
+
+    @classmethod
+    def from_dict(cls, data):
+        data = dict(data)
+        kind = data.pop("kind", cls.__name__)
+        if kind != cls.__name__:
+            raise ValueError(f"configuration kind {kind!r} does not match {cls.__name__}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown configuration keys {sorted(unknown)} for {cls.__name__}")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class SSLConfig(_Common):
+    """Self-supervised run: maximize sum_i sum_k s(w_k.x_i^(1)) s(w_k.x_i^(2)) - alpha n ||W||_F^2.
+
+    ``init``: ``"near"`` (paper's condition 0) or ``"sign"`` (condition 1).
+    ``sampler``: how views are drawn, ``"projected"`` or ``"views"`` (see ``training``).
+    """
+
+    alpha: float = 1 / 800
+    init: str = "near"
+    T: int = 4000
+    sampler: str | None = None  # default: "views" if rng == "reference" else "projected"
+
+    def __post_init__(self):
+        self._check_common()
+        object.__setattr__(self, "alpha", _real("alpha", self.alpha, 0, rule="alpha >= 0"))
+        object.__setattr__(self, "init", _choice("init", self.init, INITS))
+        default = "views" if self.rng == "reference" else "projected"
+        sampler = _choice("sampler", default if self.sampler is None else self.sampler, SAMPLERS)
+        if self.rng == "reference" and sampler != "views":
+            raise ValueError(f"sampler={sampler!r} is not allowed with rng='reference': "
+                             "allowed 'views' (the reference stream draws every view)")
+        object.__setattr__(self, "sampler", sampler)
+
+
+@dataclass(frozen=True)
+class SLConfig(_Common):
+    """Supervised run: minimize sum_i BCE(y_i, s(F.s(W x_i))) + beta n ||W||^2 + gamma n ||F||^2."""
+
+    beta: float = 1 / 800
+    gamma: float = 1 / 800
+    T: int = 8000
+
+    def __post_init__(self):
+        self._check_common()
+        object.__setattr__(self, "beta", _real("beta", self.beta, 0, rule="beta >= 0"))
+        object.__setattr__(self, "gamma", _real("gamma", self.gamma, 0, rule="gamma >= 0"))
+
+
+def config_from_dict(data):
+    """Rebuild an SSLConfig or SLConfig from :meth:`to_dict` output."""
+    kind = data.get("kind")
+    for cls in (SSLConfig, SLConfig):
+        if kind == cls.__name__:
+            return cls.from_dict(data)
+    raise ValueError(f"configuration kind {kind!r} is unknown: allowed 'SSLConfig', 'SLConfig'")
+
+
+def hyperparameter_table(ssl: SSLConfig | None = None, sl: SLConfig | None = None):
+    """Rows (symbol, meaning, SSL value, SL value) for rendering the hyperparameter table."""
+    ssl = ssl or SSLConfig()
+    sl = sl or SLConfig()
+    rows = [
+        ("d", "dimension", ssl.d, sl.d),
+        ("n", "number of points", ssl.n, sl.n),
+        ("tau", "scale of the hidden feature e2", ssl.tau, sl.tau),
+        ("rho", "noise scale (data and augmentation)", ssl.rho, sl.rho),
+        ("alpha", "SSL weight decay (times n)", ssl.alpha, "-"),
+        ("beta", "SL weight decay on W (times n)", "-", sl.beta),
+        ("gamma", "SL weight decay on F (times n)", "-", sl.gamma),
+        ("eta", "step size", ssl.eta, sl.eta),
+        ("T", "number of steps", ssl.T, sl.T),
+        ("seeds", "number of seeds", len(ssl.seeds), len(sl.seeds)),
+    ]
+    return rows

@@ -1,0 +1,43 @@
+"""Initial weights: the paper's two SSL initialization regions and the SL initialization.
+
+The functions take the stream of normals ``rs`` (``np.random.Generator`` or legacy
+``RandomState``) and of uniforms ``pr`` (a Generator or Python's ``random.Random``), so the
+clean and the reference mode share them and differ only in the streams they pass.
+"""
+from __future__ import annotations
+
+
+W11, W21, W12, W22 = (0, 0), (1, 0), (0, 1), (1, 1)  # index of w_kj in W (neuron k, coordinate j)
+
+
+def _flip_signs(W, positive, negative):
+    """Make the entries ``positive`` of W positive and ``negative`` negative, by sign flips."""
+    for cell in positive:
+        W[cell] = abs(W[cell])
+    for cell in negative:
+        W[cell] = -abs(W[cell])
+    return W
+
+
+def init_ssl(init, d, tau, rs, pr):
+    """SSL initialization from a normal stream ``rs`` and a uniform stream ``pr``.
+
+    ``near`` (condition 0): w11 ~ U(3.1, 3.9), w21 ~ -U(3.1, 3.9), w12, w22 ~ U(8.5, 9)/tau.
+    ``sign`` (condition 1): w11 > 0, w21 < 0, w12 > 0, w22 > 0 by flipping signs.
+    """
+    W = rs.normal(0.0, 1.0, size=(2, d))
+    if init == "near":
+        W[W11] = pr.uniform(3.1, 3.9)
+        W[W21] = -pr.uniform(3.1, 3.9)
+        W[W12] = pr.uniform(8.5, 9.0) / tau
+        W[W22] = pr.uniform(8.5, 9.0) / tau
+        return W
+    return _flip_signs(W, positive=(W11, W12, W22), negative=(W21,))
+
+
+def init_sl(d, rs):
+    """SL initialization: W normal with w11 > 0, w21 < 0; then F ~ N(0, I_2)."""
+    W = _flip_signs(rs.normal(0.0, 1.0, size=(2, d)), positive=(W11,), negative=(W21,))
+    return W, rs.normal(0.0, 1.0, size=2)
+
+

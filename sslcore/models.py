@@ -1,0 +1,90 @@
+"""The SSL and SL models: values and closed-form gradients.
+
+Shapes: W (..., 2, d), F (..., 2), x (..., n, d), y (..., n); the leading axes (seeds) broadcast.
+s is the logistic sigmoid, s' = s (1 - s).
+
+SSL (maximized):
+    L(W) = sum_i sum_k s(w_k.x1_i) s(w_k.x2_i) - alpha n ||W||_F^2
+    dL/dw_k = sum_i [s'(u1_ik) s(u2_ik) x1_i + s(u1_ik) s'(u2_ik) x2_i] - 2 alpha n w_k,
+    with u^v_ik = w_k . x^v_i.
+
+SL (minimized), h_i = F_1 s(w_1.x_i) + F_2 s(w_2.x_i), y_hat_i = s(h_i):
+    J(W, F) = sum_i [softplus(h_i) - y_i h_i] + beta n ||W||_F^2 + gamma n ||F||^2
+    (softplus(h) - y h is the binary cross-entropy of y_hat, stable for any h)
+    dJ/dw_k = sum_i r_i F_k s'(u_ik) x_i + 2 beta n w_k,   r_i = s(h_i) - y_i
+    dJ/dF_k = sum_i r_i s(u_ik) + 2 gamma n F_k.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def sigmoid(u):
+    """s(u) = 1 / (1 + e^-u) for any real u.
+
+    For u < -709, e^-u overflows to inf and 1 / (1 + inf) = 0, the correctly rounded value
+    (s(u) < 1e-308); the overflow flag is silenced because the result is exact.
+    """
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-np.asarray(u, dtype=np.float64)))
+
+
+def _n(x):
+    return x.shape[-2]
+
+
+def ssl_objective(W, x1, x2, alpha):
+    """L(W) for the views x1, x2 (..., n, d); returns shape (...)."""
+    s1 = sigmoid(x1 @ np.swapaxes(W, -1, -2))
+    s2 = sigmoid(x2 @ np.swapaxes(W, -1, -2))
+    return (s1 * s2).sum(axis=(-1, -2)) - alpha * _n(x1) * (W**2).sum(axis=(-1, -2))
+
+
+def ssl_coefficients(u1, u2):
+    """(c1, c2) = (s'(u1) s(u2), s(u1) s'(u2)) and the per-point value s(u1) s(u2)."""
+    s1, s2 = sigmoid(u1), sigmoid(u2)
+    return s1 * (1 - s1) * s2, s1 * s2 * (1 - s2), s1 * s2
+
+
+def ssl_gradient(W, x1, x2, alpha):
+    """dL/dW (..., 2, d): sum_i [c1_ik x1_i + c2_ik x2_i] - 2 alpha n w_k."""
+    Wt = np.swapaxes(W, -1, -2)
+    c1, c2, _ = ssl_coefficients(x1 @ Wt, x2 @ Wt)
+    data = np.swapaxes(c1, -1, -2) @ x1 + np.swapaxes(c2, -1, -2) @ x2
+    return data - 2 * alpha * _n(x1) * W
+
+
+def sl_logit(W, F, x):
+    """h_i = sum_k F_k s(w_k . x_i), shape (..., n)."""
+    return (sigmoid(x @ np.swapaxes(W, -1, -2)) * F[..., None, :]).sum(-1)
+
+
+def sl_forward(W, F, x):
+    """y_hat_i = s(h_i), the predicted probability of label 1 (the "-" class)."""
+    return sigmoid(sl_logit(W, F, x))
+
+
+def bce_with_logits(h, y):
+    """Binary cross-entropy of s(h) against y: softplus(h) - y h = (1 - y) softplus(h) + y softplus(-h).
+
+    The second form, with softplus(h) = log(1 + e^h) = logaddexp(0, h), neither overflows nor
+    loses the tiny losses of confident correct predictions.
+    """
+    return (1 - y) * np.logaddexp(0.0, h) + y * np.logaddexp(0.0, -h)
+
+
+def sl_loss(W, F, x, y, beta, gamma):
+    """J(W, F), shape (...)."""
+    n = _n(x)
+    reg = beta * n * (W**2).sum(axis=(-1, -2)) + gamma * n * (F**2).sum(-1)
+    return bce_with_logits(sl_logit(W, F, x), y).sum(-1) + reg
+
+
+def sl_gradients(W, F, x, y, beta, gamma):
+    """(dJ/dW, dJ/dF) at the same (W, F)."""
+    n = _n(x)
+    s = sigmoid(x @ np.swapaxes(W, -1, -2))
+    r = sigmoid((s * F[..., None, :]).sum(-1)) - y
+    gW = np.swapaxes(r[..., None] * F[..., None, :] * s * (1 - s), -1, -2) @ x
+    gF = (r[..., None] * s).sum(-2)
+    return gW + 2 * beta * n * W, gF + 2 * gamma * n * F

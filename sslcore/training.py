@@ -1,0 +1,338 @@
+"""Full-batch training, vectorized over seeds, points and coordinates.
+
+Weights are (S, 2, d) arrays, S = number of seeds; every step is a handful of batched array
+operations. SSL: gradient ascent W <- W + eta dL/dW with fresh views every step. SL: gradient
+descent, W <- W - eta dJ/dW(W, F), then F <- F - eta dJ/dF(W_new, F).
+
+Two ways to draw the SSL views (``SSLConfig.sampler``):
+
+* ``"views"``: the two views x + rho xi^(v) of every point, d normals per point and view.
+* ``"projected"`` (default in the clean mode): the same distribution of the whole trajectory
+  with d/2 times fewer draws. The step sees xi only through a = Q^T xi, Q an orthonormal basis
+  (d, 2) of a plane containing w_1, w_2 (so w_k.xi = w_k.Q a), and through the sums
+  G_k = sum_{v,i} c^v_ik P xi^v_i with P = I - Q Q^T. Since P xi is independent of a (hence of
+  the coefficients c), (G_1, G_2) is Gaussian with Cov(G_k, G_l) = M_kl P,
+  M = sum_{v,i} c^v_i c^v_i^T: we draw a (2 per point and view) and G = P (L Z), L L^T = M,
+  Z a (d, 2) standard normal. ``tests/test_training.py`` checks the two samplers agree in law.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import models, reference
+from .initialization import init_sl as _init_sl_weights, init_ssl as _init_ssl_weights
+from .config import SLConfig, SSLConfig, config_from_dict
+from .data import Data, fill_normal, sample, streams
+
+
+@dataclass
+class Run:
+    """A training run over all seeds.
+
+    steps (R,): recorded steps 0, k, 2k, ..., T;  W (S, R, 2, d);  F (S, R, 2) (SL only);
+    objective, grad_norm (S, R): the objective (SSL: on that step's views) and ||dW||_F at the
+    recorded steps, before that step's update;  data: the training sample of every seed.
+    """
+
+    config: SSLConfig | SLConfig
+    steps: np.ndarray
+    W: np.ndarray
+    objective: np.ndarray
+    grad_norm: np.ndarray
+    data: Data
+    F: np.ndarray | None = None
+
+    @property
+    def W_final(self):
+        """Final weights (S, 2, d)."""
+        return self.W[:, -1]
+
+    @property
+    def F_final(self):
+        return None if self.F is None else self.F[:, -1]
+
+    # -- saving and loading ----------------------------------------------------------------
+    def save(self, path):
+        """Write one .npz holding every array and the configuration (as JSON)."""
+        arrays = dict(steps=self.steps, W=self.W, objective=self.objective,
+                      grad_norm=self.grad_norm, x=self.data.x, c=self.data.c)
+        if self.F is not None:
+            arrays["F"] = self.F
+        np.savez(path, config=json.dumps(self.config.to_dict()), **arrays)
+
+    @classmethod
+    def load(cls, path, expected=None):
+        """Read a .npz written by :meth:`save`; check keys and shapes against its configuration.
+
+        With ``expected`` (a config), also require the stored configuration to equal it.
+        """
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                stored = {k: f[k] for k in f.files}
+        except Exception as exc:  # zip/format errors from numpy
+            raise ValueError(f"cannot read run file {path!s}: {exc}") from exc
+        if "config" not in stored:
+            raise ValueError(f"run file {path!s} has no 'config' entry")
+        try:
+            cfg = config_from_dict(json.loads(str(stored.pop("config"))))
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise ValueError(f"run file {path!s}: configuration is not valid: {exc}") from exc
+        if expected is not None and cfg != expected:
+            raise ValueError(f"run file {path!s} holds configuration {cfg}, expected {expected}")
+        S, d, n = len(cfg.seeds), cfg.d, cfg.n
+        R = len(record_steps(cfg.T, cfg.record_every))
+        shapes = dict(steps=(R,), W=(S, R, 2, d), objective=(S, R), grad_norm=(S, R),
+                      x=(S, n, d), c=(S, n))
+        if isinstance(cfg, SLConfig):
+            shapes["F"] = (S, R, 2)
+        if set(stored) != set(shapes):
+            raise ValueError(f"run file {path!s} has keys {sorted(stored)}, expected {sorted(shapes)}")
+        for k, shape in shapes.items():
+            if stored[k].shape != shape:
+                raise ValueError(f"run file {path!s}: array {k!r} has shape {stored[k].shape}, "
+                                 f"expected {shape} for its configuration")
+        c = stored["c"].astype(int)
+        data = Data(x=stored["x"], c=c, y=(c >= 2).astype(float), z=(c % 2).astype(float))
+        return cls(config=cfg, steps=stored["steps"], W=stored["W"], objective=stored["objective"],
+                   grad_norm=stored["grad_norm"], data=data, F=stored.get("F"))
+
+
+def record_steps(T, every):
+    """Steps at which weights are recorded: 0, every, 2 every, ..., and T."""
+    return np.unique(np.r_[np.arange(0, T, every), T])
+
+
+class _Recorder:
+    """Stores W (and F), the objective and ||gradient|| at the steps of :func:`record_steps`."""
+
+    def __init__(self, cfg, S, d, with_F=False):
+        self.steps = record_steps(cfg.T, cfg.record_every)
+        R = len(self.steps)
+        self.W = np.empty((S, R, 2, d))
+        self.F = np.empty((S, R, 2)) if with_F else None
+        self.objective = np.empty((S, R))
+        self.grad_norm = np.empty((S, R))
+        self._next = 0
+
+    def wants(self, t):
+        return self._next < len(self.steps) and self.steps[self._next] == t
+
+    def record(self, Wt, objective, gradT, F=None):
+        i = self._next
+        self.W[:, i] = np.swapaxes(Wt, 1, 2)
+        if F is not None:
+            self.F[:, i] = F
+        self.objective[:, i] = objective
+        self.grad_norm[:, i] = np.sqrt((gradT**2).sum(axis=(1, 2)))
+        self._next += 1
+
+
+def _blocks(T, size, progress, desc):
+    """(start, length) of blocks of steps, with a tqdm bar over steps when ``progress``."""
+    bar = tqdm(total=T, desc=desc, disable=not progress, leave=False)
+    for start in range(0, T, size):
+        length = min(size, T - start)
+        yield start, length
+        bar.update(length)
+    bar.close()
+
+
+# -- SSL ---------------------------------------------------------------------------------------
+def init_ssl(cfg: SSLConfig):
+    """Initial W (S, 2, d), data, and the augmentation streams (clean mode)."""
+    if cfg.rng == "reference":
+        W, _, data, states = reference.setup(cfg, "ssl")
+        return W, data, states
+    gens = [streams(s, "ssl") for s in cfg.seeds]
+    W = np.stack([_init_ssl_weights(cfg.init, cfg.d, cfg.tau, g[0], g[0]) for g in gens])
+    data = sample(cfg.n, cfg.d, cfg.tau, cfg.rho, [g[1] for g in gens], noise=cfg.noise)
+    return W, data, [g[2] for g in gens]
+
+
+def ssl_value(Wt, s, alpha, n):
+    """L(W) from the step's sigmoids s (S, 2 views, n, 2): sum s(u1) s(u2) - alpha n ||W||^2."""
+    return (s[:, 0] * s[:, 1]).sum(axis=(1, 2)) - alpha * n * (Wt**2).sum(axis=(1, 2))
+
+
+def ssl_step_views(Wt, x, noise, rho, alpha, eta):
+    """One ascent step with explicit views x + rho noise[:, v]; noise (S, 2, n, d).
+
+    Works on Wt = W^T (S, d, 2). Returns (new Wt, sigmoids s (S, 2, n, 2), gradient^T), the
+    last two at the old weights.
+    """
+    n = x.shape[-2]
+    xv = x[:, None] + rho * noise                            # (S, 2 views, n, d)
+    s = models.sigmoid(xv @ Wt[:, None])                     # s(w_k.x^v_i), (S, 2, n, 2)
+    c = s * (1 - s) * s[:, ::-1]                             # c^v = s'(u^v) s(u^other view)
+    gradT = np.swapaxes(xv[:, 0], 1, 2) @ c[:, 0] + np.swapaxes(xv[:, 1], 1, 2) @ c[:, 1]
+    gradT -= 2 * alpha * n * Wt
+    return Wt + eta * gradT, s, gradT
+
+
+def ssl_step_projected(Wt, x, xT, a, Z, rho, alpha, eta):
+    """One ascent step drawing only what the gradient sees (module docstring).
+
+    Wt = W^T (S, d, 2); x (S, n, d) and xT its transpose (S, d, n); a (S, 2n, 2): the noise of
+    both views (view-major) in the plane of Q; Z (S, d, 2): standard normals for G.
+    Returns (new Wt, sigmoids s (S, 2, n, 2), gradient^T), the last two at the old weights.
+    """
+    S, n = x.shape[0], x.shape[1]
+    Q, R = np.linalg.qr(Wt)                                  # W^T = Q R, Q (S, d, 2)
+    u = (a @ R).reshape(S, 2, n, 2)                          # w_k.(Q a^v_i) = (a^v_i R)_k
+    u *= rho
+    u += (x @ Wt)[:, None]                                   # u^v_ik = w_k.(x_i + rho Q a^v_i)
+    s = models.sigmoid(u)
+    c = s * (1 - s)
+    c *= s[:, ::-1]                                          # c^v_ik = s'(u^v_ik) s(u^other_ik)
+    gradT = xT @ (c[:, 0] + c[:, 1])                         # sum_{v,i} c^v_ik x_i, (S, d, 2)
+    c = c.reshape(S, 2 * n, 2)
+    ca = np.swapaxes(a, 1, 2) @ c                            # sum_{v,i} a_ij c_ik, (S, 2, 2)
+    M = np.swapaxes(c, 1, 2) @ c                             # sum_{v,i} c_ik c_il
+    L11 = np.sqrt(M[:, 0, 0])                                # M = L L^T, L lower triangular
+    L21 = M[:, 1, 0] / L11
+    L22 = np.sqrt(np.maximum(M[:, 1, 1] - L21**2, 0.0))
+    G = Z[..., :1] * np.stack([L11, L21], -1)[:, None]       # G_k = sum_l L_kl Z_l
+    G[..., 1] += L22[:, None] * Z[..., 1]
+    G -= Q @ (np.swapaxes(Q, 1, 2) @ G)                      # P G: project out the plane
+    gradT += rho * (Q @ ca + G) - 2 * alpha * n * Wt
+    return Wt + eta * gradT, s, gradT
+
+
+def _ssl_loop(cfg, Wt, x, gens, progress, block, desc):
+    """Gradient ascent from Wt (S, d, 2) on data x (S, n, d); returns the recorder.
+
+    Step t = T only evaluates (objective and gradient at the final weights, on one more draw).
+    """
+    S, n, d = x.shape
+    xT = np.ascontiguousarray(np.swapaxes(x, 1, 2))
+    rec = _Recorder(cfg, S, d)
+    projected = cfg.sampler == "projected"
+    with np.errstate(over="ignore"):
+        for start, length in _blocks(cfg.T + 1, block, progress, desc):
+            if projected:
+                a = fill_normal(gens, np.empty((S, length, 2 * n, 2)))
+                Z = fill_normal(gens, np.empty((S, length, d, 2)))
+            elif cfg.rng == "reference":
+                noise = reference.view_noise(gens, length, n, d)
+            else:
+                noise = fill_normal(gens, np.empty((S, length, 2, n, d)))
+            for j in range(length):
+                if projected:
+                    new, s, gT = ssl_step_projected(Wt, x, xT, a[:, j], Z[:, j], cfg.rho, cfg.alpha, cfg.eta)
+                else:
+                    new, s, gT = ssl_step_views(Wt, x, noise[:, j], cfg.rho, cfg.alpha, cfg.eta)
+                if rec.wants(start + j):
+                    rec.record(Wt, ssl_value(Wt, s, cfg.alpha, n), gT)
+                Wt = new
+    return rec
+
+
+def train_ssl(cfg: SSLConfig | None = None, progress: bool = False, block: int = 200,
+              W0: np.ndarray | None = None) -> Run:
+    """Gradient ascent on the SSL objective for every seed of ``cfg`` at once.
+
+    ``W0`` (S, 2, d) optionally replaces the configured initialization (data and views still
+    come from the seeds' streams).
+    """
+    return train_ssl_many([cfg or SSLConfig()], progress, block, None if W0 is None else [W0])[0]
+
+
+def train_ssl_many(cfgs, progress: bool = False, block: int = 200, W0s=None):
+    """Train several SSL configurations in one vectorized loop (their seeds stacked).
+
+    The configurations may differ in ``init`` and ``seeds`` only; each gets its own Run, equal
+    to what :func:`train_ssl` gives it alone (each seed has its own random streams).
+    """
+    cfgs = list(cfgs)
+    shared = {k: v for k, v in cfgs[0].to_dict().items() if k not in ("init", "seeds")}
+    for cfg in cfgs[1:]:
+        other = {k: v for k, v in cfg.to_dict().items() if k not in ("init", "seeds")}
+        if other != shared:
+            raise ValueError("train_ssl_many: configurations may differ only in init and seeds")
+    Ws, xs, datas, gens = [], [], [], []
+    for i, cfg in enumerate(cfgs):
+        W, data, g = init_ssl(cfg)
+        if W0s is not None and W0s[i] is not None:
+            W0 = np.asarray(W0s[i], dtype=np.float64)
+            if W0.shape != W.shape:
+                raise ValueError(f"W0 has shape {W0.shape}, expected {W.shape} (seeds, 2, d)")
+            W = W0.copy()
+        Ws.append(W)
+        datas.append(data)
+        gens += g
+    Wt = np.swapaxes(np.concatenate(Ws), 1, 2).copy()
+    x = np.concatenate([dt.x for dt in datas])
+    desc = "SSL (" + ", ".join(cfg.init for cfg in cfgs) + ")"
+    rec = _ssl_loop(cfgs[0], Wt, x, gens, progress, block, desc)
+    runs, lo = [], 0
+    for cfg, data in zip(cfgs, datas):
+        hi = lo + len(cfg.seeds)
+        runs.append(Run(cfg, rec.steps, rec.W[lo:hi], rec.objective[lo:hi], rec.grad_norm[lo:hi], data))
+        lo = hi
+    return runs
+
+
+# -- SL ----------------------------------------------------------------------------------------
+def init_sl(cfg: SLConfig):
+    """Initial W (S, 2, d), F (S, 2) and the data."""
+    if cfg.rng == "reference":
+        W, F, data, _ = reference.setup(cfg, "sl")
+        return W, F, data
+    gens = [streams(s, "sl") for s in cfg.seeds]
+    WF = [_init_sl_weights(cfg.d, g[0]) for g in gens]
+    data = sample(cfg.n, cfg.d, cfg.tau, cfg.rho, [g[1] for g in gens], noise=cfg.noise)
+    return np.stack([w for w, _ in WF]), np.stack([f for _, f in WF]), data
+
+
+def sl_step(Wt, F, x, xT, y, beta, gamma, eta, want_loss=True):
+    """W <- W - eta dJ/dW(W, F); then F <- F - eta dJ/dF(W_new, F).
+
+    Works on Wt = W^T (S, d, 2); y (S, n, 1). Returns (Wt, F, loss, dJ/dW^T), the loss (None
+    unless ``want_loss``) and the gradient at the old (W, F).
+    """
+    n = x.shape[1]
+    s = models.sigmoid(x @ Wt)                               # s(w_k.x_i), (S, n, 2)
+    h = s @ F[:, :, None]                                    # logits h_i, (S, n, 1)
+    gT = xT @ ((models.sigmoid(h) - y) * F[:, None, :] * s * (1 - s)) + 2 * beta * n * Wt
+    loss = None
+    if want_loss:
+        reg = beta * (Wt**2).sum(axis=(1, 2)) + gamma * (F**2).sum(-1)
+        loss = models.bce_with_logits(h, y).sum(axis=(1, 2)) + n * reg
+    Wt = Wt - eta * gT
+    s = models.sigmoid(x @ Wt)
+    r = models.sigmoid(s @ F[:, :, None]) - y
+    gF = (np.swapaxes(s, 1, 2) @ r)[..., 0] + 2 * gamma * n * F
+    return Wt, F - eta * gF, loss, gT
+
+
+def train_sl(cfg: SLConfig | None = None, progress: bool = False, block: int = 500) -> Run:
+    """Gradient descent on the SL loss for every seed of ``cfg`` at once."""
+    cfg = cfg or SLConfig()
+    W, F, data = init_sl(cfg)
+    S, n, d = data.x.shape
+    Wt = np.swapaxes(W, 1, 2).copy()
+    xT = np.ascontiguousarray(np.swapaxes(data.x, 1, 2))
+    y = data.y[..., None]
+    rec = _Recorder(cfg, S, d, with_F=True)
+    with np.errstate(over="ignore"):
+        for start, length in _blocks(cfg.T + 1, block, progress, "SL"):
+            for t in range(start, start + length):
+                want = rec.wants(t)
+                new, newF, loss, gT = sl_step(Wt, F, data.x, xT, y, cfg.beta, cfg.gamma, cfg.eta, want)
+                if want:
+                    rec.record(Wt, loss, gT, F)
+                Wt, F = new, newF
+    return Run(cfg, rec.steps, rec.W, rec.objective, rec.grad_norm, data, F=rec.F)
+
+
+def train(cfg, progress=False):
+    """Train an SSLConfig or an SLConfig."""
+    if isinstance(cfg, SSLConfig):
+        return train_ssl(cfg, progress=progress)
+    if isinstance(cfg, SLConfig):
+        return train_sl(cfg, progress=progress)
+    raise ValueError(f"cfg={cfg!r} must be an SSLConfig or an SLConfig")

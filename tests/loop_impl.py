@@ -1,0 +1,91 @@
+"""A slow, obviously-correct implementation of the reference simulation.
+
+It follows PAPER.md's "reference random stream" line by line, with Python loops over points
+and coordinates and NumPy's legacy global generator, exactly as the authors' scripts draw.
+Used by the tests (agreement with sslcore's vectorized reference mode) and the benchmark.
+"""
+import math
+import random
+
+import numpy as np
+
+
+def _s(u):
+    return 1.0 / (1.0 + math.exp(-u))
+
+
+def _data(n, d, tau, rho):
+    """Labels, then one scalar noise draw per point (the quirk); "+" class first."""
+    labels = np.random.choice([1, 2, 3, 4], size=n, p=[0.25] * 4)
+    points = []
+    for i in range(n):
+        mu = [0.0] * d
+        mu[0] = 1.0 if labels[i] in (1, 2) else -1.0
+        mu[1] = tau if labels[i] in (2, 4) else 0.0
+        e = np.random.normal(0, 1)
+        points.append(([mu[j] + rho * e for j in range(d)], labels[i]))
+    plus = [(x, l) for x, l in points if l in (1, 2)]
+    minus = [(x, l) for x, l in points if l in (3, 4)]
+    return plus + minus
+
+
+def ssl_run(seed, T, d=10, n=100, tau=7.0, rho=10**-1.5, alpha=1 / 800, eta=1e-3, init="near"):
+    """Final W (2 x d nested list) of one SSL run."""
+    np.random.seed(seed)
+    random.seed(seed)
+    W = [[np.random.normal(0, 1) for _ in range(d)] for _ in range(2)]
+    if init == "near":
+        W[0][0] = random.uniform(3.1, 3.9)
+        W[1][0] = -random.uniform(3.1, 3.9)
+        W[0][1] = random.uniform(8.5, 9.0) / tau
+        W[1][1] = random.uniform(8.5, 9.0) / tau
+    else:
+        W[0][0], W[1][0] = abs(W[0][0]), -abs(W[1][0])
+        W[0][1], W[1][1] = abs(W[0][1]), abs(W[1][1])
+    points = _data(n, d, tau, rho)
+    for _ in range(T):
+        grad = [[-2 * alpha * n * W[k][j] for j in range(d)] for k in range(2)]
+        for x, _label in points:
+            x1, x2 = [0.0] * d, [0.0] * d
+            for j in range(d):
+                x1[j] = x[j] + rho * np.random.normal(0, 1)
+                x2[j] = x[j] + rho * np.random.normal(0, 1)
+            for k in range(2):
+                s1 = _s(sum(W[k][j] * x1[j] for j in range(d)))
+                s2 = _s(sum(W[k][j] * x2[j] for j in range(d)))
+                for j in range(d):
+                    grad[k][j] += s1 * (1 - s1) * s2 * x1[j] + s1 * s2 * (1 - s2) * x2[j]
+        W = [[W[k][j] + eta * grad[k][j] for j in range(d)] for k in range(2)]
+    return W
+
+
+def sl_run(seed, T, d=10, n=100, tau=7.0, rho=10**-1.5, beta=1 / 800, gamma=1 / 800, eta=1e-3):
+    """Final (W, F) of one SL run: W step with the current F, then F with the new W."""
+    np.random.seed(seed)
+    random.seed(seed)
+    W = [[np.random.normal(0, 1) for _ in range(d)] for _ in range(2)]
+    W[0][0], W[1][0] = abs(W[0][0]), -abs(W[1][0])
+    F = [np.random.normal(0, 1) for _ in range(2)]
+    points = _data(n, d, tau, rho)
+
+    def forward(W, x):
+        s = [_s(sum(W[k][j] * x[j] for j in range(d))) for k in range(2)]
+        return s, _s(F[0] * s[0] + F[1] * s[1])
+
+    for _ in range(T):
+        gW = [[2 * beta * n * W[k][j] for j in range(d)] for k in range(2)]
+        for x, label in points:
+            y = 0.0 if label in (1, 2) else 1.0
+            s, yhat = forward(W, x)
+            for k in range(2):
+                for j in range(d):
+                    gW[k][j] += (yhat - y) * F[k] * s[k] * (1 - s[k]) * x[j]
+        W = [[W[k][j] - eta * gW[k][j] for j in range(d)] for k in range(2)]
+        gF = [2 * gamma * n * F[k] for k in range(2)]
+        for x, label in points:
+            y = 0.0 if label in (1, 2) else 1.0
+            s, yhat = forward(W, x)
+            for k in range(2):
+                gF[k] += (yhat - y) * s[k]
+        F = [F[k] - eta * gF[k] for k in range(2)]
+    return W, F
