@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -28,6 +29,35 @@ def paper_configs(seeds=20, steps=4000, sl_steps=None, rng="clean", record_every
     return {"ssl_near": SSLConfig(init="near", T=steps, **common),
             "ssl_sign": SSLConfig(init="sign", T=steps, **common),
             "sl": SLConfig(T=sl_steps, **common)}
+
+
+def cache_dir():
+    """Folder of cached runs: $SSLCORE_CACHE, else ~/.cache/sslcore."""
+    return os.environ.get("SSLCORE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "sslcore")
+
+
+def cached(cfg, progress=False):
+    """Train ``cfg`` (SSLConfig or SLConfig) once; later calls load the saved Run.
+
+    Runs are keyed by a hash of the full configuration and the package version, so chapters
+    that need the same run (e.g. the paper's SSL run in chapters 2 and 4) train it once.
+    """
+    from . import __version__
+    from .training import Run, train
+
+    key = hashlib.sha256(json.dumps([cfg.to_dict(), __version__], sort_keys=True).encode()).hexdigest()[:16]
+    path = os.path.join(cache_dir(), f"{type(cfg).__name__}-{key}.npz")
+    if os.path.exists(path):
+        try:
+            return Run.load(path, expected=cfg)
+        except ValueError:
+            pass  # stale or damaged: train again
+    run = train(cfg, progress=progress)
+    os.makedirs(cache_dir(), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp.npz"
+    run.save(tmp)
+    os.replace(tmp, path)
+    return run
 
 
 def _job(name, cfgs):

@@ -141,6 +141,36 @@ def _blocks(T, size, progress, desc):
     bar.close()
 
 
+def _compatible(cfgs, free):
+    """Check that the configurations agree on every field except those in ``free``."""
+    cfgs = list(cfgs)
+    if not cfgs:
+        raise ValueError("cfgs is empty: allowed a non-empty list of configurations")
+    def fixed(c):
+        return {k: v for k, v in c.to_dict().items() if k not in free}
+    for cfg in cfgs[1:]:
+        if fixed(cfg) != fixed(cfgs[0]):
+            diff = sorted(k for k in fixed(cfg) if fixed(cfg)[k] != fixed(cfgs[0]).get(k))
+            raise ValueError(f"configurations differ in {diff}; they may differ only in {list(free)}")
+    return cfgs
+
+
+def _per_row(cfgs, name):
+    """One value of field ``name`` per seed row of the stacked configurations, shape (S,)."""
+    return np.concatenate([np.full(len(c.seeds), getattr(c, name), dtype=np.float64) for c in cfgs])
+
+
+def _split(cfgs, rec, datas, with_F=False):
+    """Cut the stacked recorder into one Run per configuration."""
+    runs, lo = [], 0
+    for cfg, data in zip(cfgs, datas):
+        hi = lo + len(cfg.seeds)
+        F = rec.F[lo:hi] if with_F else None
+        runs.append(Run(cfg, rec.steps, rec.W[lo:hi], rec.objective[lo:hi], rec.grad_norm[lo:hi], data, F=F))
+        lo = hi
+    return runs
+
+
 # -- SSL ---------------------------------------------------------------------------------------
 def init_ssl(cfg: SSLConfig):
     """Initial W (S, 2, d), data, and the augmentation streams (clean mode)."""
@@ -153,9 +183,14 @@ def init_ssl(cfg: SSLConfig):
     return W, data, [g[2] for g in gens]
 
 
+def _col(v, ndim):
+    """A scalar, or one value per row (S,), shaped to broadcast against (S, ...) of ndim axes."""
+    return np.reshape(v, (-1,) + (1,) * (ndim - 1))
+
+
 def ssl_value(Wt, s, alpha, n):
     """L(W) from the step's sigmoids s (S, 2 views, n, 2): sum s(u1) s(u2) - alpha n ||W||^2."""
-    return (s[:, 0] * s[:, 1]).sum(axis=(1, 2)) - alpha * n * (Wt**2).sum(axis=(1, 2))
+    return (s[:, 0] * s[:, 1]).sum(axis=(1, 2)) - np.ravel(alpha) * n * (Wt**2).sum(axis=(1, 2))
 
 
 def ssl_step_views(Wt, x, noise, rho, alpha, eta):
@@ -165,6 +200,7 @@ def ssl_step_views(Wt, x, noise, rho, alpha, eta):
     last two at the old weights.
     """
     n = x.shape[-2]
+    rho, alpha = _col(rho, 4), _col(alpha, 3)
     xv = x[:, None] + rho * noise                            # (S, 2 views, n, d)
     s = models.sigmoid(xv @ Wt[:, None])                     # s(w_k.x^v_i), (S, 2, n, 2)
     c = s * (1 - s) * s[:, ::-1]                             # c^v = s'(u^v) s(u^other view)
@@ -181,9 +217,10 @@ def ssl_step_projected(Wt, x, xT, a, Z, rho, alpha, eta):
     Returns (new Wt, sigmoids s (S, 2, n, 2), gradient^T), the last two at the old weights.
     """
     S, n = x.shape[0], x.shape[1]
+    rho4, rho, alpha = _col(rho, 4), _col(rho, 3), _col(alpha, 3)
     Q, R = np.linalg.qr(Wt)                                  # W^T = Q R, Q (S, d, 2)
     u = (a @ R).reshape(S, 2, n, 2)                          # w_k.(Q a^v_i) = (a^v_i R)_k
-    u *= rho
+    u *= rho4
     u += (x @ Wt)[:, None]                                   # u^v_ik = w_k.(x_i + rho Q a^v_i)
     s = models.sigmoid(u)
     c = s * (1 - s)
@@ -202,10 +239,11 @@ def ssl_step_projected(Wt, x, xT, a, Z, rho, alpha, eta):
     return Wt + eta * gradT, s, gradT
 
 
-def _ssl_loop(cfg, Wt, x, gens, progress, block, desc):
+def _ssl_loop(cfg, Wt, x, gens, progress, block, desc, rho, alpha):
     """Gradient ascent from Wt (S, d, 2) on data x (S, n, d); returns the recorder.
 
-    Step t = T only evaluates (objective and gradient at the final weights, on one more draw).
+    ``rho``, ``alpha``: (S,) values per row. Step t = T only evaluates (objective and gradient
+    at the final weights, on one more draw).
     """
     S, n, d = x.shape
     xT = np.ascontiguousarray(np.swapaxes(x, 1, 2))
@@ -222,11 +260,11 @@ def _ssl_loop(cfg, Wt, x, gens, progress, block, desc):
                 noise = fill_normal(gens, np.empty((S, length, 2, n, d)))
             for j in range(length):
                 if projected:
-                    new, s, gT = ssl_step_projected(Wt, x, xT, a[:, j], Z[:, j], cfg.rho, cfg.alpha, cfg.eta)
+                    new, s, gT = ssl_step_projected(Wt, x, xT, a[:, j], Z[:, j], rho, alpha, cfg.eta)
                 else:
-                    new, s, gT = ssl_step_views(Wt, x, noise[:, j], cfg.rho, cfg.alpha, cfg.eta)
+                    new, s, gT = ssl_step_views(Wt, x, noise[:, j], rho, alpha, cfg.eta)
                 if rec.wants(start + j):
-                    rec.record(Wt, ssl_value(Wt, s, cfg.alpha, n), gT)
+                    rec.record(Wt, ssl_value(Wt, s, alpha, n), gT)
                 Wt = new
     return rec
 
@@ -244,15 +282,11 @@ def train_ssl(cfg: SSLConfig | None = None, progress: bool = False, block: int =
 def train_ssl_many(cfgs, progress: bool = False, block: int = 200, W0s=None):
     """Train several SSL configurations in one vectorized loop (their seeds stacked).
 
-    The configurations may differ in ``init`` and ``seeds`` only; each gets its own Run, equal
-    to what :func:`train_ssl` gives it alone (each seed has its own random streams).
+    The configurations may differ in ``init``, ``seeds``, ``tau``, ``rho``, ``alpha`` and
+    ``noise`` (so a sweep over tau or rho is one loop); each gets its own Run, equal to what
+    :func:`train_ssl` gives it alone (each seed has its own random streams).
     """
-    cfgs = list(cfgs)
-    shared = {k: v for k, v in cfgs[0].to_dict().items() if k not in ("init", "seeds")}
-    for cfg in cfgs[1:]:
-        other = {k: v for k, v in cfg.to_dict().items() if k not in ("init", "seeds")}
-        if other != shared:
-            raise ValueError("train_ssl_many: configurations may differ only in init and seeds")
+    cfgs = _compatible(cfgs, ("init", "seeds", "tau", "rho", "alpha", "noise"))
     Ws, xs, datas, gens = [], [], [], []
     for i, cfg in enumerate(cfgs):
         W, data, g = init_ssl(cfg)
@@ -266,14 +300,10 @@ def train_ssl_many(cfgs, progress: bool = False, block: int = 200, W0s=None):
         gens += g
     Wt = np.swapaxes(np.concatenate(Ws), 1, 2).copy()
     x = np.concatenate([dt.x for dt in datas])
-    desc = "SSL (" + ", ".join(cfg.init for cfg in cfgs) + ")"
-    rec = _ssl_loop(cfgs[0], Wt, x, gens, progress, block, desc)
-    runs, lo = [], 0
-    for cfg, data in zip(cfgs, datas):
-        hi = lo + len(cfg.seeds)
-        runs.append(Run(cfg, rec.steps, rec.W[lo:hi], rec.objective[lo:hi], rec.grad_norm[lo:hi], data))
-        lo = hi
-    return runs
+    desc = "SSL (" + ", ".join(sorted({cfg.init for cfg in cfgs})) + ")"
+    rho, alpha = _per_row(cfgs, "rho"), _per_row(cfgs, "alpha")
+    rec = _ssl_loop(cfgs[0], Wt, x, gens, progress, block, desc, rho, alpha)
+    return _split(cfgs, rec, datas)
 
 
 # -- SL ----------------------------------------------------------------------------------------
@@ -295,38 +325,50 @@ def sl_step(Wt, F, x, xT, y, beta, gamma, eta, want_loss=True):
     unless ``want_loss``) and the gradient at the old (W, F).
     """
     n = x.shape[1]
+    beta3, gamma2 = _col(beta, 3), _col(gamma, 2)
     s = models.sigmoid(x @ Wt)                               # s(w_k.x_i), (S, n, 2)
     h = s @ F[:, :, None]                                    # logits h_i, (S, n, 1)
-    gT = xT @ ((models.sigmoid(h) - y) * F[:, None, :] * s * (1 - s)) + 2 * beta * n * Wt
+    gT = xT @ ((models.sigmoid(h) - y) * F[:, None, :] * s * (1 - s)) + 2 * beta3 * n * Wt
     loss = None
     if want_loss:
-        reg = beta * (Wt**2).sum(axis=(1, 2)) + gamma * (F**2).sum(-1)
+        reg = np.ravel(beta) * (Wt**2).sum(axis=(1, 2)) + np.ravel(gamma) * (F**2).sum(-1)
         loss = models.bce_with_logits(h, y).sum(axis=(1, 2)) + n * reg
     Wt = Wt - eta * gT
     s = models.sigmoid(x @ Wt)
     r = models.sigmoid(s @ F[:, :, None]) - y
-    gF = (np.swapaxes(s, 1, 2) @ r)[..., 0] + 2 * gamma * n * F
+    gF = (np.swapaxes(s, 1, 2) @ r)[..., 0] + 2 * gamma2 * n * F
     return Wt, F - eta * gF, loss, gT
 
 
 def train_sl(cfg: SLConfig | None = None, progress: bool = False, block: int = 500) -> Run:
     """Gradient descent on the SL loss for every seed of ``cfg`` at once."""
-    cfg = cfg or SLConfig()
-    W, F, data = init_sl(cfg)
-    S, n, d = data.x.shape
-    Wt = np.swapaxes(W, 1, 2).copy()
-    xT = np.ascontiguousarray(np.swapaxes(data.x, 1, 2))
-    y = data.y[..., None]
-    rec = _Recorder(cfg, S, d, with_F=True)
+    return train_sl_many([cfg or SLConfig()], progress, block)[0]
+
+
+def train_sl_many(cfgs, progress: bool = False, block: int = 500):
+    """Train several SL configurations in one vectorized loop (their seeds stacked).
+
+    They may differ in ``seeds``, ``tau``, ``rho``, ``beta``, ``gamma`` and ``noise``.
+    """
+    cfgs = _compatible(cfgs, ("seeds", "tau", "rho", "beta", "gamma", "noise"))
+    inits = [init_sl(cfg) for cfg in cfgs]
+    datas = [data for _, _, data in inits]
+    Wt = np.swapaxes(np.concatenate([W for W, _, _ in inits]), 1, 2).copy()
+    F = np.concatenate([F for _, F, _ in inits])
+    x = np.concatenate([data.x for data in datas])
+    y = np.concatenate([data.y for data in datas])[..., None]
+    xT = np.ascontiguousarray(np.swapaxes(x, 1, 2))
+    beta, gamma = _per_row(cfgs, "beta"), _per_row(cfgs, "gamma")
+    rec = _Recorder(cfgs[0], x.shape[0], x.shape[2], with_F=True)
     with np.errstate(over="ignore"):
-        for start, length in _blocks(cfg.T + 1, block, progress, "SL"):
+        for start, length in _blocks(cfgs[0].T + 1, block, progress, "SL"):
             for t in range(start, start + length):
                 want = rec.wants(t)
-                new, newF, loss, gT = sl_step(Wt, F, data.x, xT, y, cfg.beta, cfg.gamma, cfg.eta, want)
+                new, newF, loss, gT = sl_step(Wt, F, x, xT, y, beta, gamma, cfgs[0].eta, want)
                 if want:
                     rec.record(Wt, loss, gT, F)
                 Wt, F = new, newF
-    return Run(cfg, rec.steps, rec.W, rec.objective, rec.grad_norm, data, F=rec.F)
+    return _split(cfgs, rec, datas, with_F=True)
 
 
 def train(cfg, progress=False):

@@ -4,7 +4,7 @@ import pytest
 import loop_impl
 from sslcore import Run, SLConfig, SSLConfig, models, train_sl, train_ssl
 from sslcore.data import sample_points
-from sslcore.training import ssl_step_projected, ssl_step_views, train_ssl_many
+from sslcore.training import ssl_step_projected, ssl_step_views, train_sl_many, train_ssl_many
 
 SMALL = dict(seeds=(0, 1, 2), T=30, record_every=5)
 
@@ -106,12 +106,20 @@ def test_same_seed_same_result_and_seeds_differ(cfg):
 
 
 def test_train_many_equals_separate_runs():
-    cfgs = [SSLConfig(**SMALL), SSLConfig(init="sign", **{**SMALL, "seeds": (5, 6)})]
+    cfgs = [SSLConfig(**SMALL), SSLConfig(init="sign", **{**SMALL, "seeds": (5, 6)}),
+            SSLConfig(tau=2.0, rho=0.3, alpha=0.01, **SMALL)]
     together = train_ssl_many(cfgs)
     for cfg, run in zip(cfgs, together):
-        assert np.array_equal(run.W, train_ssl(cfg).W)
-    with pytest.raises(ValueError, match="differ only"):
-        train_ssl_many([SSLConfig(**SMALL), SSLConfig(tau=3, **SMALL)])
+        alone = train_ssl(cfg)
+        assert np.allclose(run.W, alone.W, rtol=0, atol=1e-13)
+        assert np.allclose(run.objective, alone.objective, rtol=1e-13)
+    with pytest.raises(ValueError, match=r"differ in \['eta'\]"):
+        train_ssl_many([SSLConfig(**SMALL), SSLConfig(eta=0.1, **SMALL)])
+    sl_cfgs = [SLConfig(**SMALL), SLConfig(tau=1.0, beta=0.1, gamma=0.0, **SMALL)]
+    for cfg, run in zip(sl_cfgs, train_sl_many(sl_cfgs)):
+        alone = train_sl(cfg)
+        assert np.allclose(run.W, alone.W, rtol=0, atol=1e-13)
+        assert np.allclose(run.F, alone.F, rtol=0, atol=1e-13)
 
 
 def test_W0_replaces_the_initialization():
@@ -175,3 +183,15 @@ def test_load_rejects_bad_files(tmp_path):
     np.savez(tmp_path / "cfg.npz", **{**stored, "config": "{not json"})
     with pytest.raises(ValueError, match="configuration"):
         Run.load(tmp_path / "cfg.npz")
+
+
+def test_cached_runs_are_identical_and_keyed_by_config(tmp_path, monkeypatch):
+    from sslcore.experiments import cached
+    monkeypatch.setenv("SSLCORE_CACHE", str(tmp_path))
+    cfg = SSLConfig(**SMALL)
+    a = cached(cfg)
+    b = cached(cfg)
+    assert np.array_equal(a.W, b.W) and len(list(tmp_path.iterdir())) == 1
+    assert np.array_equal(b.W, train_ssl(cfg).W)
+    cached(cfg.replace(T=31))
+    assert len(list(tmp_path.iterdir())) == 2
