@@ -3,7 +3,7 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-export MPLBACKEND := Agg
+
 
 .PHONY: book test unit notebooks reproduce bench clean
 
@@ -16,7 +16,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 book: $(STAMP)
 	bash scripts/fetch_widget_assets.sh
-	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
 
 test: $(STAMP)
 	$(PY) -m pytest tests chapters --nbval-lax --nbval-current-env -q
