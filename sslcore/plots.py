@@ -120,3 +120,154 @@ def save(fig, path):
     fig.tight_layout()
     fig.savefig(path, facecolor="white")
     plt.close(fig)
+
+
+# ------------------------------------------------------------------ chapter 1: the setup
+VIEW_COLORS = {"x": "#222222", "x1": "#1b9e77", "x2": "#d95f02"}
+
+
+def views(x, x1, x2, axes=None, half_width=None, coords=(0, 1), overview=None, centers=None):
+    """Zoomed panels, one per point, of a point x_i and its two views x_i^(1), x_i^(2).
+
+    Each view is x + rho*xi^(v) (``sslcore.data.augment``); the panels show the two coordinates
+    ``coords`` (default e1, e2), centred on x_i with the same half-width in every panel so the
+    scale of the augmentation noise can be compared across panels. ``half_width`` defaults to
+    1.3 times the largest displacement |x^(v)_j - x_j| shown. ``overview`` (an axes already
+    showing the sample, e.g. from :func:`samples`) gets a numbered circle at each chosen point.
+    ``centers`` (same shape as x): the cluster centres mu_c, drawn as grey crosses, so that the
+    data noise x - mu_c and the augmentation noise x^(v) - x can both be seen.
+    Returns the list of panel axes.
+    """
+    x, x1, x2 = (np.atleast_2d(np.asarray(a, dtype=float)) for a in (x, x1, x2))
+    if not (x.shape == x1.shape == x2.shape):
+        raise ValueError(f"x, x1, x2 must have the same shape, got {x.shape}, {x1.shape}, {x2.shape}")
+    m = len(x)
+    if axes is None:
+        _, axes = figure(ncols=m, width=3.0, height=3.0)
+    axes = list(np.ravel(axes))
+    if len(axes) != m:
+        raise ValueError(f"need one axes per point: {m} points, {len(axes)} axes")
+    j1, j2 = coords
+    if half_width is None:
+        parts = [x1 - x, x2 - x] + ([] if centers is None else [np.atleast_2d(centers) - x])
+        shift = np.abs(np.concatenate(parts))[:, [j1, j2]]
+        half_width = 1.3 * float(shift.max()) if shift.size and shift.max() > 0 else 1.0
+    for i, ax in enumerate(axes):
+        cx, cy = x[i, j1], x[i, j2]
+        for v, (xv, name) in enumerate(((x1, "x1"), (x2, "x2")), start=1):
+            ax.plot([cx, xv[i, j1]], [cy, xv[i, j2]], color=VIEW_COLORS[name], lw=1.0, alpha=0.7)
+            ax.scatter(xv[i, j1], xv[i, j2], color=VIEW_COLORS[name], marker="D", s=36, zorder=3,
+                       label=f"view $x^{{({v})}}$")
+        ax.scatter(cx, cy, color=VIEW_COLORS["x"], marker="o", s=40, zorder=4, label="point $x$")
+        if centers is not None:
+            mu = np.atleast_2d(np.asarray(centers, dtype=float))
+            ax.scatter(mu[i, j1], mu[i, j2], color="0.5", marker="X", s=50, zorder=2,
+                       label="cluster centre")
+        ax.set_xlim(cx - half_width, cx + half_width)
+        ax.set_ylim(cy - half_width, cy + half_width)
+        ax.set_aspect("equal")
+        ax.set_xlabel(f"$x_{j1 + 1}$")
+        ax.set_ylabel(f"$x_{j2 + 1}$")
+        ax.set_title(f"point {i + 1}, zoomed to $\\pm${half_width:.3g}", fontsize=9)
+        ax.ticklabel_format(useOffset=False)
+        ax.tick_params(labelsize=7)
+        if overview is not None:
+            overview.scatter(cx, cy, s=160, facecolors="none", edgecolors="black", lw=1.2, zorder=5)
+            overview.annotate(str(i + 1), (cx, cy), xytext=(6, 6), textcoords="offset points",
+                              fontsize=9, fontweight="bold")
+    axes[0].legend(fontsize=7, loc="lower left")
+    return axes
+
+
+def sample_figure(tau=7.0, rho=10 ** -1.5, n=100, seed=0, d=10, noise="isotropic"):
+    """Figure of one sample (``sslcore.data.sample_points``): the (e1, e2) plane and x_2 by label.
+
+    Left: the points, colour = label, marker = hidden bit z (:func:`samples`). Right: histograms
+    of the e2 coordinate x_2 for the two labels; they coincide up to sampling error because
+    x_2 = tau*z + rho*xi_2 and z is independent of the label. Returns the Figure (for widgets).
+    """
+    from . import data as _data
+
+    n = int(n)
+    D = _data.sample_points(n, d=int(d), tau=tau, rho=rho, seed=int(seed), noise=noise)
+    fig, (ax, bx) = figure(ncols=2, width=4.6, height=3.6)
+    samples(D, ax=ax, title=f"Sample: n={n}, $\\tau$={tau:.3g}, $\\rho$={rho:.3g}")
+    lo, hi = D.x[:, 1].min(), D.x[:, 1].max()
+    pad = 0.05 * (hi - lo) + 0.1
+    bins = np.linspace(lo - pad, hi + pad, 25)
+    for yy, color, lab in ((0, COLORS["ssl"], "label +"), (1, COLORS["sl"], "label −")):
+        m = D.y == yy
+        bx.hist(D.x[m, 1], bins=bins, color=color, alpha=0.5, edgecolor="white",
+                label=f"{lab} ({int(m.sum())} points)")
+    bx.set_xlabel("$x_2$ (hidden feature $e_2$)")
+    bx.set_ylabel("number of points")
+    bx.set_title("$x_2$ does not depend on the label")
+    bx.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def e2_profiles(b, ssl_values, sl_values, axes=None, ssl_label="SSL objective (maximized)",
+                sl_label="SL loss (minimized)"):
+    """Two panels: an SSL objective and an SL loss against the e2 weight b (per point).
+
+    ``b`` (G,), ``ssl_values`` and ``sl_values`` (G,). The best b on the grid (argmax for SSL,
+    argmin for SL) is marked with a dashed line. Returns the two axes.
+    """
+    b, ssl_values, sl_values = (np.asarray(a, dtype=float) for a in (b, ssl_values, sl_values))
+    if not (b.shape == ssl_values.shape == sl_values.shape) or b.ndim != 1:
+        raise ValueError("b, ssl_values and sl_values must be 1-D arrays of the same length")
+    created = axes is None
+    if created:
+        _, axes = figure(ncols=2, width=4.6, height=3.4)
+    for ax, vals, color, lab, best in ((axes[0], ssl_values, COLORS["ssl"], ssl_label, np.argmax),
+                                       (axes[1], sl_values, COLORS["sl"], sl_label, np.argmin)):
+        ax.plot(b, vals, color=color, lw=1.8, label=lab)
+        i = int(best(vals))
+        ax.axvline(b[i], color=color, ls="--", lw=0.9, label=f"best $b$ = {b[i]:.2f}")
+        ax.set_xlabel("$b$ = weight along $e_2$ of each neuron")
+        ax.set_ylabel("value per point")
+        ax.set_title(lab)
+        ax.legend(fontsize=8)
+    if created:
+        axes[0].figure.tight_layout()
+    return axes
+
+
+def views_figure(data, x1, x2, idx, rho, tau=None):
+    """The augmentation at a glance: a 2 x 3 grid of panels; returns the Figure.
+
+    Top left: the sample (:func:`samples`) with the chosen points ``idx`` circled. Next four
+    slots: :func:`views` of up to four chosen points (zoomed, same scale). Bottom right: the
+    displacements (x^(v) - x)/rho of all points, views and all d coordinates pooled, against
+    the N(0, 1) density they follow (the augmentation noise is isotropic in all d coordinates).
+    With ``tau`` given, the zoomed panels also show the cluster centres.
+    """
+    from . import data as _data
+
+    idx = list(idx)
+    if not 1 <= len(idx) <= 4:
+        raise ValueError(f"idx must name 1 to 4 points, got {len(idx)}")
+    if not rho > 0:
+        raise ValueError(f"rho={rho!r} must be > 0")
+    fig, axes = figure(ncols=3, nrows=2, width=3.3, height=3.1)
+    samples(data, ax=axes[0], title="The sample; circled: shown zoomed")
+    centers = None if tau is None else _data.cluster_means(data.x.shape[-1], tau)[data.c[idx]]
+    views(data.x[idx], x1[idx], x2[idx], axes=axes[1:1 + len(idx)], overview=axes[0],
+          centers=centers)
+    for ax in axes[1 + len(idx):5]:
+        ax.set_visible(False)
+    z = np.concatenate([(x1 - data.x).ravel(), (x2 - data.x).ravel()]) / rho
+    ax = axes[5]
+    ax.hist(z, bins=40, range=(-4, 4), density=True, color="0.6", edgecolor="white",
+            label=f"{z.size} coordinates")
+    t = np.linspace(-4, 4, 200)
+    ax.plot(t, np.exp(-t**2 / 2) / np.sqrt(2 * np.pi), color=COLORS["theory"], lw=1.5,
+            label="N(0, 1) density")
+    ax.set_xlabel(r"$(x^{(v)}_j - x_j)/\rho$, all $v$, $i$, $j$")
+    ax.set_ylabel("density")
+    ax.set_title("Augmentation noise / $\\rho$", fontsize=9)
+    ax.set_ylim(0, 0.55)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
