@@ -195,3 +195,19 @@ def test_cached_runs_are_identical_and_keyed_by_config(tmp_path, monkeypatch):
     assert np.array_equal(b.W, train_ssl(cfg).W)
     cached(cfg.replace(T=31))
     assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_qr2_equals_lapack_qr_including_degenerate_rows():
+    from sslcore.training import qr2
+
+    rng = np.random.default_rng(3)
+    Wt = rng.standard_normal((50, 10, 2)) * rng.choice([1e-3, 1.0, 1e3], size=(50, 1, 1))
+    Wt[0, :, 1] = 2.0 * Wt[0, :, 0]                          # parallel columns
+    Wt[1, :, 0] = 0.0                                        # w1 = 0
+    Wt[2, :, 1] = Wt[2, :, 0] + 1e-12                        # nearly parallel
+    Wt[3] = 0.0
+    Q, R = qr2(Wt)
+    Q0, R0 = np.linalg.qr(Wt)
+    np.testing.assert_allclose(Q, Q0, atol=1e-12)
+    np.testing.assert_allclose(R, R0, atol=1e-12 * np.abs(R0).max())
+    np.testing.assert_allclose(np.swapaxes(Q, 1, 2) @ Q, np.broadcast_to(np.eye(2), (50, 2, 2)), atol=1e-12)
