@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 
-.PHONY: book test unit notebooks reproduce bench clean
+.PHONY: book test unit notebooks lab reproduce bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -26,6 +26,11 @@ unit: $(STAMP)
 
 notebooks: $(STAMP)
 	$(PY) -m pytest chapters --nbval-lax --nbval-current-env -q
+
+# Open the chapters in JupyterLab (installed on first use; not needed by the book or the tests).
+lab: $(STAMP)
+	test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install --quiet jupyterlab==4.6.6
+	$(VENV)/bin/jupyter lab chapters/
 
 reproduce: $(STAMP)
 	$(PY) -m sslcore reproduce --out out/reproduce
