@@ -19,7 +19,7 @@ book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
 
 test: $(STAMP)
-	$(PY) -m pytest tests chapters --nbval-lax --nbval-current-env -q
+	$(PY) -m pytest tests chapters assignments --nbval-lax --nbval-current-env -q
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -q

@@ -1,0 +1,228 @@
+"""Linear probes of a frozen representation: L2-regularized logistic regression, in NumPy.
+
+A probe asks what a representation makes *linearly* readable. For trained weights W (S, 2, d)
+(one row per seed) the representation of a point x is f(x) = s(W x) = (s(w_1.x), s(w_2.x)), the
+same map for the SSL model and for the first layer of the SL model. The probe is fitted on a
+fresh sample of the data distribution (not the training sample), and its accuracy is measured
+on a second fresh sample, for a target ``"y"`` (the label, sign of the e1 coordinate) or
+``"z"`` (the hidden bit, presence of tau*e2). ``representation="raw"`` probes x itself (a
+baseline), ``"linear"`` the pre-activations W x (what the sigmoid squashes).
+
+Fit: minimize, per seed, the mean binary cross-entropy plus (l2/2)||w||^2 (intercept not
+penalized) by Newton's method (IRLS) with a backtracking line search, vectorized over seeds:
+every iteration is a few batched matrix products and one batched (p+1) x (p+1) solve, no loop
+over points. Features are standardized with the training sample's mean and standard deviation
+before fitting, so that ``l2`` means the same for sigmoid features and raw coordinates.
+
+Random streams: seed s draws its probe samples from ``data.streams(s, "probe")`` (train sample
+from the first generator, test sample from the second), independent of training.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import analysis, models
+from .data import sample, streams
+
+TARGETS = ("y", "z")
+FEATURES = ("sigmoid", "linear", "raw")
+
+
+# ------------------------------------------------------------------ validation helpers
+def _positive_int(name, value, low=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name}={value!r} must be an integer >= {low}")
+    if value < low:
+        raise ValueError(f"{name}={value!r} is out of range: allowed {name} >= {low}")
+    return int(value)
+
+
+def _nonneg(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
+            or not math.isfinite(float(value)) or value < 0:
+        raise ValueError(f"{name}={value!r} must be a finite real number >= 0")
+    return float(value)
+
+
+def _choice(name, value, options):
+    if value not in options:
+        raise ValueError(f"{name}={value!r} is unknown: allowed {', '.join(map(repr, options))}")
+    return value
+
+
+def _weights(W):
+    W = np.asarray(W, dtype=np.float64)
+    if W.ndim == 2:
+        W = W[None]
+    if W.ndim != 3 or W.shape[1] != 2 or W.shape[2] < 2:
+        raise ValueError(f"W has shape {W.shape}: expected (seeds, 2, d) or (2, d) with d >= 2")
+    if not np.all(np.isfinite(W)):
+        raise ValueError("W contains non-finite values")
+    return W
+
+
+# ------------------------------------------------------------------ the representation
+def features(W, x):
+    """f(x) = s(W x) for weights W (S, 2, d) and points x (S, m, d): shape (S, m, 2)."""
+    W = _weights(W)
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 3 or x.shape[0] != W.shape[0] or x.shape[2] != W.shape[2]:
+        raise ValueError(f"x has shape {x.shape}: expected ({W.shape[0]}, m, {W.shape[2]}) for W {W.shape}")
+    return models.sigmoid(x @ np.swapaxes(W, 1, 2))
+
+
+# ------------------------------------------------------------------ logistic regression
+def _design(X):
+    """Prepend a column of ones (the intercept): (S, m, p) -> (S, m, p + 1)."""
+    return np.concatenate([np.ones(X.shape[:-1] + (1,)), X], axis=-1)
+
+
+def _penalty(p, l2):
+    D = np.full(p + 1, l2)
+    D[0] = 0.0                                                 # intercept not penalized
+    return D
+
+
+def logistic_loss(theta, X, y, l2):
+    """Mean BCE of s(theta_0 + X theta_1:) against y plus (l2/2)||theta_1:||^2; shape (S,).
+
+    theta (S, p + 1), X (S, m, p), y (S, m) in {0, 1}.
+    """
+    h = (_design(X) @ theta[..., None])[..., 0]
+    return models.bce_with_logits(h, y).mean(-1) + 0.5 * l2 * (theta[:, 1:] ** 2).sum(-1)
+
+
+def logistic_gradient(theta, X, y, l2):
+    """Gradient of :func:`logistic_loss` with respect to theta, shape (S, p + 1)."""
+    A = _design(X)
+    r = models.sigmoid((A @ theta[..., None])[..., 0]) - y     # residuals (S, m)
+    return (np.swapaxes(A, 1, 2) @ r[..., None])[..., 0] / X.shape[1] + _penalty(X.shape[-1], l2) * theta
+
+
+def logistic_hessian(theta, X, y, l2):
+    """Hessian of :func:`logistic_loss`, shape (S, p + 1, p + 1)."""
+    A = _design(X)
+    p = models.sigmoid((A @ theta[..., None])[..., 0])
+    w = p * (1 - p)
+    H = np.swapaxes(A, 1, 2) @ (w[..., None] * A) / X.shape[1]
+    return H + np.diag(_penalty(X.shape[-1], l2))
+
+
+def fit_logistic(X, y, l2=1e-4, max_iter=100, tol=1e-10):
+    """Newton's method (IRLS) with backtracking, for every seed at once.
+
+    X (S, m, p), y (S, m) in {0, 1}; returns theta (S, p + 1) (intercept first). Stops when
+    every seed's Newton decrement g^T H^-1 g is below ``tol`` (after taking that last step) or
+    after ``max_iter`` iterations.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim != 3:
+        raise ValueError(f"X has shape {X.shape}: expected (seeds, m, p)")
+    if y.shape != X.shape[:2]:
+        raise ValueError(f"y has shape {y.shape}: expected {X.shape[:2]} to match X")
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError("y must contain only 0 and 1")
+    l2 = _nonneg("l2", l2)
+    max_iter = _positive_int("max_iter", max_iter)
+    S, _, p = X.shape
+    theta = np.zeros((S, p + 1))
+    ridge = 1e-12 * np.eye(p + 1)                              # keeps H invertible when l2 = 0
+    steps = 0.5 ** np.arange(12)                               # 1, 1/2, ..., 1/2048
+    loss = logistic_loss(theta, X, y, l2)
+    for _ in range(max_iter):
+        g = logistic_gradient(theta, X, y, l2)
+        H = logistic_hessian(theta, X, y, l2) + ridge
+        delta = np.linalg.solve(H, g[..., None])[..., 0]      # Newton direction (S, p + 1)
+        decrement = (g * delta).sum(-1)
+        cand = theta[:, None, :] - steps[None, :, None] * delta[:, None, :]   # (S, K, p + 1)
+        h = _design(X) @ np.swapaxes(cand, 1, 2)                               # (S, m, K)
+        c_loss = models.bce_with_logits(h, y[..., None]).mean(1) + 0.5 * l2 * (cand[..., 1:] ** 2).sum(-1)
+        ok = c_loss <= loss[:, None] - 1e-4 * steps[None] * decrement[:, None]  # Armijo
+        k = np.where(ok.any(1), ok.argmax(1), len(steps) - 1)                   # largest step that works
+        accept = ok.any(1)
+        theta = np.where(accept[:, None], cand[np.arange(S), k], theta)
+        loss = np.where(accept, c_loss[np.arange(S), k], loss)
+        if np.all(decrement < tol):                            # this was the last (tiny) step
+            break
+    return theta
+
+
+def predict(theta, X):
+    """Predicted class (0/1) of every row of X (S, m, p): 1 where theta_0 + X theta_1: > 0."""
+    return ((_design(np.asarray(X, dtype=np.float64)) @ theta[..., None])[..., 0] > 0).astype(float)
+
+
+def standardize(X_train, X_test):
+    """Centre and scale both by the training sample's mean and std (per seed and feature)."""
+    mu = X_train.mean(1, keepdims=True)
+    sd = X_train.std(1, keepdims=True)
+    sd = np.where(sd > 0, sd, 1.0)
+    return (X_train - mu) / sd, (X_test - mu) / sd
+
+
+# ------------------------------------------------------------------ probing trained weights
+def probe_samples(seeds, n_train, n_test=None, d=10, tau=7.0, rho=None, noise="isotropic"):
+    """Fresh (train, test) samples per seed from ``streams(seed, "probe")``: the training
+    sample (n_train points) from its first generator, the test sample (n_test, default
+    n_train) from its second."""
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds is empty: allowed a non-empty sequence of integers >= 0")
+    n_train = _positive_int("n_train", n_train, 2)
+    n_test = n_train if n_test is None else _positive_int("n_test", n_test, 1)
+    rho = d ** -1.5 if rho is None else _nonneg("rho", rho)
+    gens = [streams(int(s), "probe") for s in seeds]
+    train = sample(n_train, d, tau, rho, [g[0] for g in gens], noise=noise)
+    test = sample(n_test, d, tau, rho, [g[1] for g in gens], noise=noise)
+    return train, test
+
+
+def probe_accuracy(W, target="y", seeds=None, n_train=1000, n_test=1000, tau=7.0, rho=None,
+                   l2=1e-4, representation="sigmoid", noise="isotropic", by_cluster=False):
+    """Test accuracy (S,) of a logistic probe on the representation s(W x) of each seed.
+
+    W (S, 2, d): frozen weights, one row per seed. ``target``: "y" (label) or "z" (hidden bit).
+    ``representation``: "sigmoid" (f(x) = s(W x)), "linear" (W x) or "raw" (x itself, a
+    baseline that uses W only for its shape). ``seeds`` (default 0..S-1) name the probe
+    streams. ``by_cluster=True``: accuracy on the test points of each cluster, shape (S, 4)
+    (clusters e1, e1 + tau e2, -e1, -e1 + tau e2).
+    """
+    W = _weights(W)
+    target = _choice("target", target, TARGETS)
+    representation = _choice("representation", representation, FEATURES)
+    S, _, d = W.shape
+    seeds = list(range(S)) if seeds is None else list(seeds)
+    if len(seeds) != S:
+        raise ValueError(f"seeds has {len(seeds)} entries: expected one per row of W ({S})")
+    n_train = _positive_int("n_train", n_train, 2)
+    n_test = _positive_int("n_test", n_test, 1)
+    _nonneg("l2", l2)
+    if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not tau > 0:
+        raise ValueError(f"tau={tau!r} must be a real number > 0")
+    train, test = probe_samples(seeds, n_train, n_test, d, tau, rho, noise)
+    if representation == "sigmoid":
+        X_tr, X_te = features(W, train.x), features(W, test.x)
+    elif representation == "linear":
+        X_tr, X_te = train.x @ np.swapaxes(W, 1, 2), test.x @ np.swapaxes(W, 1, 2)
+    else:
+        X_tr, X_te = train.x, test.x
+    X_tr, X_te = standardize(X_tr, X_te)
+    y_tr, y_te = getattr(train, target), getattr(test, target)
+    theta = fit_logistic(X_tr, y_tr, l2=l2)
+    correct = predict(theta, X_te) == y_te
+    if not by_cluster:
+        return correct.mean(-1)
+    return np.stack([np.where(test.c == k, correct, 0).sum(-1) / np.maximum((test.c == k).sum(-1), 1)
+                     for k in range(4)], -1)
+
+
+def mean_ci(values, z=1.96):
+    """(mean, half-width) of the 95% interval mean +- z std/sqrt(S) over seeds (as the paper's bands)."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1 or v.size < 2:
+        raise ValueError(f"values has shape {v.shape}: expected one value per seed, at least 2")
+    mean, lo, hi = analysis.mean_band(v, axis=0, z=z)
+    return float(mean), float(hi - mean)
