@@ -19,11 +19,11 @@ from the first generator, test sample from the second), independent of training.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
 from . import analysis, models
+from .config import _choice, _real
 from .data import sample, streams
 
 TARGETS = ("y", "z")
@@ -40,16 +40,8 @@ def _positive_int(name, value, low=1):
 
 
 def _nonneg(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
-            or not math.isfinite(float(value)) or value < 0:
-        raise ValueError(f"{name}={value!r} must be a finite real number >= 0")
-    return float(value)
-
-
-def _choice(name, value, options):
-    if value not in options:
-        raise ValueError(f"{name}={value!r} is unknown: allowed {', '.join(map(repr, options))}")
-    return value
+    return _real(name, float(value) if isinstance(value, np.floating) else value, low=0.0,
+                 rule=f"{name} >= 0")
 
 
 def _weights(W):
