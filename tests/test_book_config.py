@@ -1,0 +1,36 @@
+"""The book's configuration parses and says what the book issue requires (a broken _config.yml
+otherwise surfaces only in `make book`)."""
+import os
+
+import yaml
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+
+
+def _load(name):
+    with open(os.path.join(ROOT, name)) as f:
+        return yaml.safe_load(f)
+
+
+def test_config_parses_and_has_the_required_settings():
+    cfg = _load("_config.yml")
+    assert cfg["execute"]["execute_notebooks"] in ("force", "cache")
+    assert cfg["only_build_toc_files"] is True
+    ext = cfg["sphinx"]["extra_extensions"]
+    for name in ("sphinx_proof", "sphinx_exercise", "sphinx-mathjax-offline"):
+        assert name in ext
+    conf = cfg["sphinx"]["config"]
+    assert conf["html_static_path"] == ["widgets"]          # not _static (see _config.yml)
+    assert list(conf["nb_ipywidgets_js"])[-1].endswith("embed-amd.js")
+    assert "references.bib" in cfg["bibtex_bibfiles"]
+    # The instructor's solutions never reach the published book.
+    assert "assignments/solutions" in cfg["exclude_patterns"]
+
+
+def test_every_toc_entry_exists_and_no_solution_is_listed():
+    toc = _load("_toc.yml")
+    assert toc["format"] == "jb-book"
+    files = [toc["root"]] + [c["file"] for c in toc["chapters"]]
+    for f in files:
+        assert any(os.path.exists(os.path.join(ROOT, f + ext)) for ext in (".md", ".ipynb")), f
+        assert "solutions" not in f
