@@ -172,11 +172,40 @@ def hessian_lipschitz_bound(obj, W0, radius, S=None):
     return float(L + np.sum(rest * p))
 
 
+def sphere_directions(At, n_samples=0, seed=0, rtol=1e-9):
+    """Unit directions at which the Jacobian condition is sampled: +-v for each eigenvector v of
+    the symmetric At, then ``n_samples`` seeded random directions.
+
+    Eigenvectors of a repeated eigenvalue are not unique (LAPACK returns a basis that changes
+    with rounding noise), so for an eigenvalue cluster (eigenvalues within rtol * max|lambda|)
+    the directions are the normalized columns P e_i of the cluster's projector P (the unit
+    vectors of the eigenspace closest to the coordinate axes), which depend continuously on At.
+    Returns an (m', m) array.
+    """
+    At = np.asarray(At, dtype=np.float64)
+    lam, V = np.linalg.eigh((At + At.T) / 2)
+    tol = rtol * max(np.abs(lam).max(), np.finfo(float).tiny)
+    groups = np.split(np.arange(len(lam)), np.nonzero(np.diff(lam) > tol)[0] + 1)
+    dirs = []
+    for g in groups:
+        if len(g) == 1:
+            dirs.append(V[:, g].T)
+            continue
+        P = V[:, g] @ V[:, g].T
+        norms = np.linalg.norm(P, axis=0)
+        keep = norms > 1e-6
+        dirs.append((P[:, keep] / norms[keep]).T)
+    dirs = np.vstack(dirs)
+    rand = np.random.default_rng(seed).standard_normal((n_samples, len(lam)))
+    return np.vstack([dirs, -dirs, rand / np.linalg.norm(rand, axis=1, keepdims=True)])
+
+
 def ift_check(obj, W0, S=None, n_samples=200, seed=0, find_root=True):
     """The IFT for f = obj.gradient at x0 = W0 (flattened), A = obj.hessian(W0).
 
     S: None (Euclidean norm), 'hessian' (S = (-A)^(-1/2)) or a matrix. Samples the sphere of
-    radius r at +-r times A~'s eigenvectors and ``n_samples`` random directions (seeded).
+    radius r at +-r times A~'s eigenvectors and ``n_samples`` random directions (seeded; see
+    ``sphere_directions``).
     Returns an ``IFTResult``.
     """
     W0, _ = obj._as_W(W0)
@@ -189,10 +218,7 @@ def ift_check(obj, W0, S=None, n_samples=200, seed=0, find_root=True):
     r = 2 * norm_Ainv * pert
     allowed = 1 / (2 * norm_Ainv)
     # (i) sampled sup of ||J~(xi) - A~|| on the sphere ||xi|| = r
-    rng = np.random.default_rng(seed)
-    V = np.linalg.eigh(At)[1].T
-    dirs = rng.standard_normal((n_samples, len(At)))
-    dirs = np.vstack([V, -V, dirs / np.linalg.norm(dirs, axis=1, keepdims=True)])
+    dirs = sphere_directions(At, n_samples, seed)
     points = W0 + (r * dirs @ S.T).reshape(-1, *W0.shape)
     variation = max(np.linalg.norm(S.T @ obj.hessian(Wx) @ S - At, 2) for Wx in points)
     # (ii) Lipschitz bound

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 
 from . import analysis, plots
-from .ift import ift_check, ift_check_neuron, preconditioner
+from .ift import ift_check, ift_check_neuron, preconditioner, sphere_directions
 from .theory import Objective, _integer, _number, newton_critical_point, simplified_optimum
 
 __all__ = [
@@ -464,8 +464,11 @@ class SLPopulation:
         self._w = torch.tensor(w, **f64)
         self._y = torch.tensor([0.0, 0.0, 1.0, 1.0], **f64)
         self._torch = torch
-        from torch.func import grad, hessian
-        self._grad, self._hess = grad(self._loss), hessian(self._loss)
+        # Reverse-over-reverse: torch.func.hessian (forward-over-reverse) loads forward-mode AD
+        # decompositions through the deprecated torch.jit.script and warns.
+        from torch.func import grad, jacrev
+        self._grad = grad(self._loss)
+        self._hess = jacrev(self._grad)
 
     def _loss(self, theta):
         torch, d = self._torch, self.d
@@ -519,7 +522,8 @@ class SLPopulation:
 def sampled_ift(grad, hess, x0, S=None, n_samples=50, seed=0, find_root=True):
     """The IFT constants for a map f = grad (x of any shape, flattened) at x0, with the Jacobian
     condition checked only at sampled points of the sphere of radius r (the +- eigenvectors of
-    A~ and n_samples seeded random directions): numerical evidence, no bound.
+    A~ and n_samples seeded random directions, ``sphere_directions``): numerical evidence, no
+    bound.
 
     S: None (Euclidean norm) or 'hessian': the norm ||S^-1 (x - x0)|| with
     S = |A|^(-1/2) = V |Lambda|^(-1/2) V^T (A = V Lambda V^T symmetric invertible, either sign),
@@ -543,10 +547,7 @@ def sampled_ift(grad, hess, x0, S=None, n_samples=50, seed=0, find_root=True):
     At, ft = S @ A @ S, S @ np.ravel(grad(x0))
     norm_Ainv = 1.0 / np.linalg.svd(At, compute_uv=False)[-1]
     r = 2 * norm_Ainv * np.linalg.norm(ft)
-    rng = np.random.default_rng(seed)
-    V = np.linalg.eigh(At)[1].T
-    dirs = rng.standard_normal((n_samples, m))
-    dirs = np.vstack([V, -V, dirs / np.linalg.norm(dirs, axis=1, keepdims=True)])
+    dirs = sphere_directions(At, n_samples, seed)
     variation = max(np.linalg.norm(S @ np.asarray(hess(x0 + (r * S @ u).reshape(x0.shape))) @ S
                                    - At, 2) for u in dirs)
     root_distance = np.nan
