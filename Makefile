@@ -37,6 +37,7 @@ reproduce: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_reproduce.py
+	$(PY) benchmarks/bench_widgets.py
 
 clean:
 	rm -rf _build out

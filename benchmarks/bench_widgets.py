@@ -1,0 +1,61 @@
+"""Time one update of each chapter's widget explorer (the book issue asks for under 1 s).
+
+    .venv/bin/python benchmarks/bench_widgets.py [--repeat 2]
+
+A widget update calls the plain function behind the explorer and draws its figure; this runs
+that function at the default and at the extreme slider values of each chapter, rendering the
+figure to PNG (as the notebook does), and prints the slowest call per widget.
+"""
+import argparse
+import io
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from sslcore import comparison as cmp  # noqa: E402
+from sslcore import convergence as cv  # noqa: E402
+from sslcore import ift_figures as F3  # noqa: E402
+from sslcore import plots  # noqa: E402
+
+RHO = 10 ** -1.5
+# (name, function, settings): the sliders' defaults and extremes in chapters/*.ipynb
+WIDGETS = [
+    ("ch1 sample", plots.sample_figure,
+     [dict(tau=7.0, rho=RHO, n=100, seed=0), dict(tau=12.0, rho=3.0, n=2000, seed=19),
+      dict(tau=0.5, rho=0.01, n=20, seed=0)]),
+    ("ch2 learning curves", cv.learning_curve_figure,
+     [dict(eta=1e-3, T=2000, init="near"), dict(eta=5e-3, T=2000, init="sign"),
+      dict(eta=2e-4, T=200, init="near")]),
+    ("ch3 IFT explorer", F3.ift_explorer,
+     [dict(rho=RHO, tau=7.0), dict(rho=0.3, tau=12.0), dict(rho=0.002, tau=2.0)]),
+    ("ch4 SSL vs SL live", cmp.live_figure,
+     [dict(tau=7.0, rho=RHO, alpha=1 / 800), dict(tau=12.0, rho=1.0, alpha=1e-2),
+      dict(tau=0.5, rho=0.003, alpha=1e-4)]),
+]
+
+
+def one_update(fn, kwargs):
+    start = time.perf_counter()
+    fig = fn(**kwargs)
+    fig = fig if fig is not None else plt.gcf()
+    fig.savefig(io.BytesIO(), format="png")
+    elapsed = time.perf_counter() - start
+    plt.close("all")
+    return elapsed
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--repeat", type=int, default=2)
+    args = p.parse_args()
+    for name, fn, settings in WIDGETS:
+        one_update(fn, settings[0])                     # warm-up (imports, first allocation)
+        worst = max(min(one_update(fn, s) for _ in range(args.repeat)) for s in settings)
+        print(f"{name:22s} slowest update {worst:.2f} s  ({'ok' if worst < 1 else 'OVER 1 s'})")
+
+
+if __name__ == "__main__":
+    main()
