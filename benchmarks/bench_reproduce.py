@@ -4,19 +4,13 @@
 
 sslcore: ``experiments.run_paper`` (SSL near + SSL sign, 20 seeds x 4000 steps, and SL,
 20 seeds x 8000 steps; figures excluded), best of ``--repeat`` runs, with 1 and 2 processes.
-Loop implementation (tests/loop_impl.py, Python loops over points and coordinates, as the
+Loop implementation (sslcore/loop_impl.py, Python loops over points and coordinates, as the
 reference scripts): a few steps per experiment, timed and extrapolated to the full run.
 """
 import argparse
-import os
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-
-import loop_impl  # noqa: E402
-
-from sslcore import experiments  # noqa: E402
+from sslcore import experiments, loop_impl
 
 
 def best_of(fn, repeat):

@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-import loop_impl
-from sslcore import Run, SLConfig, SSLConfig, models, train_sl, train_ssl
+from sslcore import Run, SLConfig, SSLConfig, loop_impl, models, train_sl, train_ssl
 from sslcore.data import sample_points
 from sslcore.training import ssl_step_projected, ssl_step_views, train_sl_many, train_ssl_many
 

@@ -2,7 +2,8 @@
 
 It follows PAPER.md's "reference random stream" line by line, with Python loops over points
 and coordinates and NumPy's legacy global generator, exactly as the authors' scripts draw.
-Used by the tests (agreement with sslcore's vectorized reference mode) and the benchmark.
+Used by the tests (agreement with sslcore's vectorized reference mode), the benchmark and
+chapter 4's timing; not by the book's simulations (it is about 300 times slower).
 """
 import math
 import random
