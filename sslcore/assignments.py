@@ -123,6 +123,7 @@ def check_ssl_gradient(fn, verbose=True):
                 "the gradient with the regularizer added instead of subtracted": want + 2 * reg,
                 "the gradient with -2 alpha W (the factor n is missing)": want + reg - reg / n,
                 "the gradient with -alpha n W (the factor 2 is missing)": want + reg / 2,
+                "the gradient divided by n (a mean over the points; L is a sum)": want / n,
                 "minus the gradient (it should be the gradient of L, which is maximized)": -want,
                 "the first view's term s'(u1) s(u2) x1 alone (the second view's term is missing)":
                     _half_ssl(W, x1, x2) - reg,
@@ -196,6 +197,7 @@ def check_sl_gradients(fn, verbose=True):
                     f"the gradient with 2 {sym} {var} (the factor n is missing)": want - r + r / n,
                     f"the gradient with {sym} n {var} (the factor 2 is missing)": want - r / 2,
                     "minus the gradient (J is minimized; use r = s(h) - y)": -want,
+                    "the gradient divided by n (a mean over the points; J is a sum)": want / n,
                     "the gradient for flipped labels (r = s(h) - (1 - y))": flipped,
                 }
                 raise AssertionError(

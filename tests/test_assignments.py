@@ -59,6 +59,7 @@ def _no_reg(W, x1, x2, alpha):
     (lambda W, x1, x2, a: models.ssl_gradient(W, x1, x2, a).T.copy(), r"shape \(\d+, 2\).*transposed"),
     (lambda W, x1, x2, a: -models.ssl_gradient(W, x1, x2, a), "minus the gradient"),
     (lambda W, x1, x2, a: models.ssl_gradient(W, x1, x2, a / x1.shape[0]), "factor n is missing"),
+    (lambda W, x1, x2, a: models.ssl_gradient(W, x1, x2, a) / x1.shape[0], "divided by n"),
     (lambda W, x1, x2, a: assignments._half_ssl(W, x1, x2) - 2 * a * x1.shape[0] * W, "first view"),
     (lambda W, x1, x2, a: models.ssl_gradient(W, x1, x2, a).astype(np.float32), "dtype float32"),
     (lambda W, x1, x2, a: models.ssl_gradient(W, x1, x2, a).tolist(), "NumPy array"),
@@ -97,6 +98,8 @@ def _sl(transform):
     (_sl(lambda gW, gF, *a: (gW.T.copy(), gF)), "transposed"),
     (_sl(lambda gW, gF, *a: [gW, gF]), "pair"),
     (lambda W, F, x, y, b, g: models.sl_gradients(W, F, x, 1 - y, b, g), "flipped labels"),
+    (_sl(lambda gW, gF, W, F, x, *a: (gW / len(x), gF)), "gW .*divided by n"),
+    (_sl(lambda gW, gF, W, F, x, *a: (gW, gF / len(x))), "gF .*divided by n"),
 ])
 def test_sl_checker_rejects(wrong, message):
     with pytest.raises(AssertionError, match=message):
