@@ -34,3 +34,11 @@ def test_every_toc_entry_exists_and_no_solution_is_listed():
     for f in files:
         assert any(os.path.exists(os.path.join(ROOT, f + ext)) for ext in (".md", ".ipynb")), f
         assert "solutions" not in f
+
+
+def test_binder_installs_the_requirements_and_the_package():
+    """The Binder launch button builds from binder/: the pinned requirements plus sslcore."""
+    req = open(os.path.join(ROOT, "binder", "requirements.txt")).read().split("\n")
+    assert "-r ../requirements.txt" in req
+    post = os.path.join(ROOT, "binder", "postBuild")
+    assert os.access(post, os.X_OK) and "pip install --no-deps -e ." in open(post).read()
