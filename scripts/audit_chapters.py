@@ -8,6 +8,7 @@ import re
 import sys
 
 FORBIDDEN_DEF = re.compile(r"^\s*def\s+(\w*(loss|grad|sigmoid|train|objective)\w*)\s*\(", re.M)
+LABEL = re.compile(r"^:label:\s*(\S+)", re.M)
 
 
 def audit(path):
@@ -33,6 +34,10 @@ def audit(path):
         problems.append("no learning objectives")
     if not re.search(r"^## .*summary", md, re.I | re.M):
         problems.append("no summary section")
+    chapter = re.match(r"(\d+)_", path.replace("\\", "/").rsplit("/", 1)[-1])
+    for label in LABEL.findall(md):
+        if chapter and not re.match(rf"[a-z]+-ch{int(chapter.group(1))}-", label):
+            problems.append(f"label {label!r} lacks the chapter prefix (e.g. thm-ch{int(chapter.group(1))}-...)")
     checked = sum("".join(c["source"]).startswith("# NBVAL_CHECK_OUTPUT") for c in code)
     if checked < 3:
         problems.append(f"{checked} NBVAL_CHECK_OUTPUT cells (want >= 3)")

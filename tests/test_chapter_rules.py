@@ -35,3 +35,14 @@ def test_audit_catches_a_violation(tmp_path):
     problems = " ".join(audit_chapters.audit(str(p)))
     for word in ("jumps", "exercises", "objectives", "summary", "widget", "my_loss", "not executed"):
         assert word in problems
+
+
+def test_audit_requires_the_chapter_prefix_on_labels(tmp_path):
+    import json
+    md = "```{prf:theorem} T\n:label: thm-ift\n\nx\n```\n```{exercise} E\n:label: ex-ch5-ok\n\ny\n```"
+    nb = {"cells": [{"cell_type": "markdown", "source": [md], "metadata": {}}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    p = tmp_path / "05_x.ipynb"
+    p.write_text(json.dumps(nb))
+    problems = " ".join(audit_chapters.audit(str(p)))
+    assert "'thm-ift' lacks the chapter prefix" in problems and "ex-ch5-ok" not in problems
