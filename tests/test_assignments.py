@@ -2,22 +2,34 @@
 (scripts/make_student.py): checkers accept sslcore's own answers and reject typical mistakes;
 the generator stubs solutions and tags the cells that raise; the committed pair is in sync."""
 import copy
+import glob
 import importlib.util
 import json
 import os
+import re
 
 import numpy as np
 import pytest
 
-from sslcore import analysis, assignments, models
+from sslcore import analysis, assignments, ift, models, theory
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 spec = importlib.util.spec_from_file_location("make_student", os.path.join(ROOT, "scripts", "make_student.py"))
 make_student = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(make_student)
 
-INSTRUCTOR = os.path.join(ROOT, "assignments", "solutions", "A1_gradients_and_features.ipynb")
-STUDENT = os.path.join(ROOT, "assignments", "A1_gradients_and_features.ipynb")
+# every assignment: the instructor notebook (the source) and the generated student notebook
+ASSIGNMENTS = sorted(os.path.basename(p) for p in
+                     glob.glob(os.path.join(ROOT, "assignments", "solutions", "*.ipynb")))
+by_name = pytest.mark.parametrize("name", ASSIGNMENTS)
+
+
+def _instructor(name):
+    return os.path.join(ROOT, "assignments", "solutions", name)
+
+
+def _student(name):
+    return os.path.join(ROOT, "assignments", name)
 
 
 def _source(cell):
@@ -133,6 +145,193 @@ def test_projection_cases_expected_values():
     assert abs(_normal_equations(W, e) - want) > 1e-4   # what the case is there to catch
 
 
+# ------------------------------------------------------------------------------- A2 checkers
+def _newton(f, jac, x0, tol=1e-12, max_iter=50, step=np.linalg.solve, fail="raise",
+            error=RuntimeError, message="Newton's method did not converge", forever=False):
+    """Newton's method with knobs for the mistakes the A2 checker should name."""
+    x = np.array(x0, dtype=np.float64)
+    k = 0
+    while forever or k < max_iter:
+        s = step(np.asarray(jac(x)), np.asarray(f(x)))
+        x = x - s
+        k += 1
+        if np.max(np.abs(s)) <= tol * max(1.0, np.max(np.abs(x))):
+            return x
+    if fail == "return":
+        return x
+    raise error(message)
+
+
+def _newton_in_place(f, jac, x0, tol=1e-12, max_iter=50):
+    x = x0                                      # no copy: x -= step changes the caller's x0
+    for _ in range(max_iter):
+        s = np.linalg.solve(jac(x), f(x))
+        x -= s
+        if np.max(np.abs(s)) <= tol * max(1.0, np.max(np.abs(x))):
+            return x
+    raise RuntimeError("did not converge")
+
+
+def test_a2_checkers_let_a_stub_raise():
+    def stub(*args, **kwargs):
+        raise NotImplementedError("Task k: write the body of stub")
+    for check, args in ((assignments.check_newton, (stub,)), (assignments.check_ift_constants, (stub,)),
+                        (assignments.check_noise_threshold, (stub, _bisection)),
+                        (assignments.check_noise_threshold, (assignments.reference_condition_holds, stub))):
+        with pytest.raises(NotImplementedError, match="Task k"):
+            check(*args)
+
+
+def test_a2_checkers_accept_sslcore(capsys):
+    assignments.check_newton(theory.newton_critical_point)
+    assignments.check_ift_constants(assignments.ift_constants_reference)
+    assignments.check_noise_threshold(assignments.reference_condition_holds, _bisection)
+    out = capsys.readouterr().out
+    for k in (1, 2, 3):
+        assert f"Task {k}: correct (" in out
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (lambda *a, **k: _newton(*a, **k, step=lambda J, F: -np.linalg.solve(J, F)), "wrong sign"),
+    (lambda *a, **k: _newton(*a, **k, step=lambda J, F: J @ F), "J instead of its inverse"),
+    (lambda *a, **k: _newton(*a, **k, step=lambda J, F: np.linalg.solve(J.T, F)), "transposed Jacobian"),
+    (lambda *a, **k: _newton(*a, **k, step=lambda J, F: F), "gradient step"),
+    (lambda *a, **k: _newton(*a, **k, step=lambda J, F: F / np.diag(J)), "coordinate-wise"),
+    (lambda *a, **k: _newton(*a, **k, fail="return"), "returning the last iterate silently"),
+    (lambda *a, **k: _newton(*a, **k, forever=True), r"called f more than 210 times"),
+    (lambda *a, **k: _newton(*a, **k, error=ValueError), "raised ValueError.*raise RuntimeError"),
+    (lambda *a, **k: _newton(*a, **k, message="max_iter reached"), "say in the message"),
+    (lambda f, jac, x0, tol=1e-12, max_iter=50: _newton(f, jac, x0, tol, 1), "raised RuntimeError"),
+    (lambda f, jac, x0, tol=1e-12, max_iter=50: _newton(f, jac, x0, 1e-2, max_iter), "Stop only when"),
+    (lambda *a, **k: _newton(*a, **k).tolist(), "NumPy array"),
+    (lambda *a, **k: _newton(*a, **k).astype(np.float32), "dtype float32"),
+    (_newton_in_place, "changed one of its inputs"),
+])
+def test_newton_checker_rejects(wrong, message):
+    with pytest.raises(AssertionError, match=message):
+        assignments.check_newton(wrong)
+
+
+def _ift(ainv=lambda A: np.linalg.norm(np.linalg.inv(A), 2), pert=lambda f0: np.linalg.norm(f0),
+         radius=lambda nA, p: 2 * nA * p, allowed=lambda nA: 1 / (2 * nA), vnorm=2, at=lambda r: r,
+         reduce=max, subtract=True, holds=lambda v, a: v <= a, out=None):
+    """Task 2 with knobs: each default is right, each knob one of the named mistakes."""
+    def fn(f, jac, x0, directions):
+        A = np.asarray(jac(x0))
+        nA, p = float(ainv(A)), float(pert(np.asarray(f(x0))))
+        r, al = float(radius(nA, p)), float(allowed(nA))
+        v = float(reduce([np.linalg.norm(jac(x0 + at(r) * u) - (A if subtract else 0), vnorm)
+                          for u in directions]))
+        d = {"norm_Ainv": nA, "perturbation": p, "radius": r, "allowed_variation": al,
+             "jacobian_variation": v, "holds_sampled": bool(holds(v, al))}
+        return out(d) if out else d
+    return fn
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (_ift(ainv=lambda A: np.linalg.norm(np.linalg.inv(A))), r"norm_Ainv .*Frobenius norm"),
+    (_ift(ainv=lambda A: np.linalg.norm(A, 2)), r"norm of A instead of its inverse"),
+    (_ift(ainv=lambda A: 1 / np.abs(np.linalg.eigvals(A)).min()), r"only for symmetric A"),
+    (_ift(ainv=lambda A: np.linalg.norm(np.linalg.inv(A), 1)), r"induced 1-norm"),
+    (_ift(pert=lambda f0: np.linalg.norm(f0) ** 2), r"perturbation .*square of the norm"),
+    (_ift(pert=lambda f0: np.abs(f0).max()), r"max-norm; use the Euclidean"),
+    (_ift(radius=lambda nA, p: nA * p), r"radius .*factor 2 is missing"),
+    (_ift(radius=lambda nA, p: p / (2 * nA)), r"image ball"),
+    (_ift(allowed=lambda nA: 1 / nA), r"allowed_variation .*factor 1/2 is missing"),
+    (_ift(allowed=lambda nA: nA / 2), r"reciprocal is missing"),
+    (_ift(vnorm="fro"), r"jacobian_variation .*Frobenius norm \|\|Df\(x\) - A\|\|_F"),
+    (_ift(at=lambda r: 1.0), r"unit sphere"),
+    (_ift(at=lambda r: r / 2), r"distance r/2"),
+    (_ift(reduce=np.mean), r"mean over the directions"),
+    (_ift(subtract=False), r"without subtracting A"),
+    (_ift(holds=lambda v, a: v > a), r"holds_sampled is .*expected"),
+    (_ift(out=lambda d: tuple(d.values())), r"return a dict"),
+    (_ift(out=lambda d: {k: v for k, v in d.items() if k != "radius"}), r"lacks the keys \['radius'\]"),
+    (_ift(out=lambda d: {**d, "radius": np.array([d["radius"]])}), r"radius must be a finite float"),
+    (_ift(out=lambda d: {**d, "holds_sampled": int(d["holds_sampled"])}), r"must be a bool"),
+])
+def test_ift_checker_rejects(wrong, message):
+    with pytest.raises(AssertionError, match=message):
+        assignments.check_ift_constants(wrong)
+
+
+def test_ift_cases_agree_with_sslcore_and_the_known_constants():
+    cases = assignments.ift_cases()
+    assert [c[5]["holds_sampled"] for c in cases] == [True, False, True, False, True, False]
+    for name, f, jac, x0, dirs, want in cases:
+        assert np.allclose(np.linalg.norm(dirs, axis=1), 1.0), name
+        ref = assignments.ift_constants_reference(f, jac, x0, dirs)
+        assert ref["holds_sampled"] == want["holds_sampled"], name
+        for key in assignments.IFT_KEYS[:-1]:
+            assert abs(ref[key] / want[key] - 1) < 1e-12, (name, key)
+    # the made-up map: A = [[2, 1], [0, 1]] is not symmetric, and Df(x) - A = 2 v (x - x0)^T
+    f, jac, x0, dirs, known = assignments._made_up_map(0.1)
+    A = jac(x0)
+    assert abs(known["norm_Ainv"] - 1 / np.linalg.svd(A, compute_uv=False)[-1]) < 1e-14
+    assert abs(1 / np.abs(np.linalg.eigvals(A)).min() - known["norm_Ainv"]) > 0.1  # what it catches
+    x, u = x0 + 0.01 * dirs[3], dirs[4]
+    assert abs(np.linalg.norm(jac(x) - A, 2) - 2 * 0.1 * 0.01) < 1e-15
+    h = 1e-5                                              # jac is the Jacobian of f
+    assert np.allclose((f(x + h * u) - f(x - h * u)) / (2 * h), jac(x) @ u, rtol=0, atol=1e-10)
+
+
+def _bisection(holds, lo, hi, rtol=1e-3, ret="lo", swap=False, iters=None, check=True):
+    """Bisection in log(rho) with knobs for the mistakes the A2 checker should name."""
+    if check and (not holds(lo) or holds(hi)):
+        raise ValueError(f"[{lo}, {hi}] does not bracket the threshold")
+    k = 0
+    while hi / lo > 1 + rtol and (iters is None or k < iters):
+        mid = np.sqrt(lo * hi)
+        if holds(mid) != swap:
+            lo = mid
+        else:
+            hi = mid
+        k += 1
+    return {"lo": lo, "hi": hi}[ret]
+
+
+def _bisection_assert(holds, lo, hi, rtol=1e-3):
+    assert holds(lo) and not holds(hi)
+    return _bisection(holds, lo, hi, rtol)
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (lambda *a: _bisection(*a, ret="hi"), r"holds\(result\) is False"),
+    (lambda *a: _bisection(*a, swap=True), r"end (lo|hi) of the bracket"),
+    (lambda *a: _bisection(*a, iters=2), "more than rtol below"),
+    (lambda *a: _bisection(*a, check=False), "raise ValueError when"),
+    (_bisection_assert, r"(?s)raised AssertionError.*raise ValueError"),
+    (lambda *a: np.array([_bisection(*a)]), "finite float"),
+    (lambda holds, lo, hi, rtol=1e-3: _bisection(holds, lo, hi, 0.0), "called holds more than 1000 times"),
+])
+def test_noise_threshold_checker_rejects_bisection(wrong, message):
+    with pytest.raises(AssertionError, match=message):
+        assignments.check_noise_threshold(assignments.reference_condition_holds, wrong)
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (lambda rho, d=2: assignments.reference_condition_holds(rho, d, verdict="holds"), "Lipschitz-bound verdict"),
+    (lambda rho, d=2: assignments.reference_condition_holds(rho, 2), "2-D reduction for every d"),
+    (lambda rho, d=2: not assignments.reference_condition_holds(rho, d), "negated verdict"),
+    (lambda rho, d=2: float(assignments.reference_condition_holds(rho, d)), "must return a bool"),
+])
+def test_noise_threshold_checker_rejects_condition(wrong, message):
+    with pytest.raises(AssertionError, match=message):
+        assignments.check_noise_threshold(wrong, _bisection)
+
+
+def test_reference_condition_matches_the_chapter_functions():
+    from sslcore import ift_figures as F3
+    for rho in (0.03, 0.045, 0.055):
+        res = F3.population_ift(7.0, rho, 1 / 800, "2d", n_samples=20, seed=0, find_root=False)
+        assert assignments.reference_condition_holds(rho) == res.holds_sampled
+        full = F3.population_ift(7.0, rho, 1 / 800, "full", n_samples=20, seed=0, find_root=False)
+        assert assignments.reference_condition_holds(rho, 3) == full.holds_sampled
+    # the threshold the A2 notebook quotes: the sampled 2-D condition holds up to rho ~ 0.0506
+    rho_star = _bisection(assignments.reference_condition_holds, 0.01, 0.2)
+    assert 0.0505 < rho_star < 0.0508 and 7.2 < rho_star ** (-2 / 3) < 7.4
+
+
 # ------------------------------------------------------------------------------- generator
 def _nb(cells):
     out = []
@@ -214,41 +413,78 @@ def test_check_mode_detects_a_stale_student_notebook(tmp_path, capsys):
     assert (tmp_path / "A9.ipynb").read_text() != first
 
 
-# ------------------------------------------------------------------------------- the A1 pair
-def test_committed_student_notebook_is_in_sync():
+# ------------------------------------------------------------------------------- every pair
+def _tasks(nb):
+    """{k: the cells of the section '## Task k' (up to the next '## ' heading)}."""
+    out, current = {}, None
+    for c in nb["cells"]:
+        src = _source(c)
+        if c["cell_type"] == "markdown":
+            heading = re.search(r"^## (.*)", src, re.M)
+            if heading:
+                m = re.match(r"Task (\d+)", heading.group(1))
+                current = int(m.group(1)) if m else None
+                if current is not None:
+                    out[current] = []
+        if current is not None:
+            out[current].append(c)
+    return out
+
+
+def test_the_assignments_are_found():
+    assert {"A1_gradients_and_features.ipynb", "A2_ift_constants.ipynb"} <= set(ASSIGNMENTS)
+
+
+def test_committed_student_notebooks_are_in_sync():
     assert make_student.main(["--check"]) == 0
 
 
-def test_instructor_notebook_is_complete():
-    nb = json.load(open(INSTRUCTOR))
+@by_name
+def test_instructor_notebook_is_complete(name):
+    nb = json.load(open(_instructor(name)))
     text = "\n".join(_source(c) for c in nb["cells"])
+    tasks = _tasks(nb)
+    assert sorted(tasks) == list(range(1, len(tasks) + 1)) and len(tasks) >= 3
     assert not any("NotImplementedError" in _source(c) for c in nb["cells"] if c["cell_type"] == "code")
-    assert text.count("# BEGIN SOLUTION") == text.count("# END SOLUTION") == 4
-    assert text.count("<!-- BEGIN SOLUTION -->") == 1
+    assert text.count("# BEGIN SOLUTION") == text.count("# END SOLUTION") >= len(tasks)
+    assert text.count("<!-- BEGIN SOLUTION -->") == text.count("<!-- END SOLUTION -->") >= 1
+    for k, cells in tasks.items():        # each task: a solution region and exactly one check cell
+        code = [_source(c) for c in cells if c["cell_type"] == "code"]
+        assert any("# BEGIN SOLUTION" in src for src in code), f"Task {k} has no solution region"
+        assert sum("assignments.check_" in src for src in code) == 1, f"Task {k}: one check cell"
+    for part in ("**Learning objectives.**", "**How to work.**", "## Summary", "# NBVAL_CHECK_OUTPUT"):
+        assert part in text, part
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert all(c["execution_count"] is not None for c in code)
     assert not any(o["output_type"] == "error" for c in code for o in c["outputs"])
+    checks = [c for c in code if "assignments.check_" in _source(c)]
+    assert all("correct (" in "".join(o.get("text", "")) for c in checks for o in c["outputs"][:1])
     assert all(len(_source(c).splitlines()) <= 30 for c in code)
 
 
-def test_student_notebook_has_stubs_and_tags():
-    nb = json.load(open(STUDENT))
+@by_name
+def test_student_notebook_has_stubs_and_tags(name):
+    nb = json.load(open(_student(name)))
+    tasks = _tasks(json.load(open(_instructor(name))))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     text = "\n".join(_source(c) for c in nb["cells"])
     assert "SOLUTION" not in text and "Instructor's answer" not in text
-    for k in (1, 2, 3, 4):
+    assert "*Your answer here.*" in text and "NBVAL_CHECK_OUTPUT" not in text
+    for k in tasks:
         assert f'raise NotImplementedError("Task {k}: write the body of' in text
     checks = [c for c in code if "assignments.check_" in _source(c)]
-    assert len(checks) == 4
+    assert len(checks) == len(tasks)
     assert all("raises-exception" in c["metadata"].get("tags", []) for c in checks)
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
 
 
-def test_student_notebook_raises_exactly_in_the_tagged_cells():
+@by_name
+def test_student_notebook_raises_exactly_in_the_tagged_cells(name):
     nbformat = pytest.importorskip("nbformat")
     from nbclient import NotebookClient
-    nb = nbformat.read(STUDENT, as_version=4)
-    NotebookClient(nb, timeout=120, resources={"metadata": {"path": os.path.dirname(STUDENT)}}).execute()
+    path = _student(name)
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=120, resources={"metadata": {"path": os.path.dirname(path)}}).execute()
     for i, c in enumerate(nb.cells):
         if c.cell_type != "code":
             continue
