@@ -8,18 +8,9 @@ Loop implementation (sslcore/loop_impl.py, Python loops over points and coordina
 reference scripts): a few steps per experiment, timed and extrapolated to the full run.
 """
 import argparse
-import time
 
 from sslcore import experiments, loop_impl
-
-
-def best_of(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from sslcore.comparison import time_call
 
 
 def main():
@@ -28,11 +19,11 @@ def main():
     p.add_argument("--loop-steps", type=int, default=3)
     args = p.parse_args()
     cfgs = experiments.paper_configs()
-    fast = {jobs: best_of(lambda: experiments.run_paper(cfgs, jobs=jobs, progress=False), args.repeat)
+    fast = {jobs: time_call(lambda: experiments.run_paper(cfgs, jobs=jobs, progress=False), args.repeat)
             for jobs in (1, 2)}
     k = args.loop_steps
-    ssl_step = best_of(lambda: loop_impl.ssl_run(0, T=k), 1) / k
-    sl_step = best_of(lambda: loop_impl.sl_run(0, T=k), 1) / k
+    ssl_step = time_call(lambda: loop_impl.ssl_run(0, T=k), 1) / k
+    sl_step = time_call(lambda: loop_impl.sl_run(0, T=k), 1) / k
     seeds = len(cfgs["sl"].seeds)
     loop_total = seeds * (2 * cfgs["ssl_near"].T * ssl_step + cfgs["sl"].T * sl_step)
     print(f"sslcore full run (3 experiments x {seeds} seeds), 1 process : {fast[1]:8.2f} s")

@@ -36,6 +36,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import analysis, data, models
+from .ift import IFT_KEYS, ift_check, sampled_constants, sphere_directions
+from .theory import Objective, simplified_optimum
 
 SHAPES = ((1, 3), (7, 4), (30, 10))  # (n, d) of the random cases; a paper-like case is added
 RTOL = 1e-8                          # allowed max relative error of a gradient
@@ -88,13 +90,22 @@ def _paper_case(rng):
 
 def _call(task, fn, *args):
     """Call fn on copies of the inputs; fail if it changes them."""
-    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+    copies = _copies(args)
     out = fn(*copies)
+    _unchanged(task, args, copies)
+    return out
+
+
+def _copies(args):
+    return [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+
+
+def _unchanged(task, args, copies, hint=""):
+    """Fail if the student's function changed one of the array inputs (given as ``copies``)."""
     for a, c in zip(args, copies):
         if isinstance(a, np.ndarray) and not np.array_equal(a, c):
             raise AssertionError(f"{task}: your function changed one of its inputs in place; "
-                                 "compute new arrays instead")
-    return out
+                                 f"compute new arrays instead{hint}")
 
 
 # ------------------------------------------------------------------------------------ Task 1
@@ -363,7 +374,7 @@ def _run(task, what, fn, *args, limit=1000, name="f"):
     place are reported as AssertionError, NotImplementedError (a stub) propagates, and any
     other exception, an AssertionError of the student's code included, is returned for the
     checker to explain."""
-    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+    copies = _copies(args)
     try:
         out, exc = fn(*copies), None
     except _Runaway:
@@ -373,10 +384,7 @@ def _run(task, what, fn, *args, limit=1000, name="f"):
         raise                     # an unfinished task: the check cell stops as the stub says
     except Exception as e:  # noqa: BLE001 - explained to the student by the checker
         out, exc = None, e
-    for a, c in zip(args, copies):
-        if isinstance(a, np.ndarray) and not np.array_equal(a, c):
-            raise AssertionError(f"{task}: your function changed one of its inputs in place; "
-                                 "compute new arrays instead (x = x0.copy() or x = x - step)")
+    _unchanged(task, args, copies, " (x = x0.copy() or x = x - step)")
     return out, exc
 
 
@@ -405,7 +413,6 @@ def check_newton(fn, verbose=True):
     (iii) on f(x) = x^3 - 2x + 2 from x0 = 0, whose Newton iterates cycle 0, 1, 0, 1, ..., it
     must raise RuntimeError saying that it did not converge, after at most max_iter steps.
     """
-    from .theory import Objective, simplified_optimum
     task = "Task 1 (Newton's method)"
     # (i) the linear map: the first step
     f, jac, x0, zero = newton_linear_case()
@@ -484,28 +491,17 @@ def check_newton(fn, verbose=True):
 
 
 # ------------------------------------------------------------------------------------ Task 2
-IFT_KEYS = ("norm_Ainv", "perturbation", "radius", "allowed_variation", "jacobian_variation",
-            "holds_sampled")
-
-
 def ift_constants_reference(f, jac, x0, directions):
-    """What Task 2 asks for, computed as ``sslcore.ift.ift_check`` does with the Euclidean norm
-    (S = None), but for any map f with Jacobian jac (not only a gradient) and given directions:
+    """What Task 2 asks for: ``sslcore.ift.sampled_constants`` with the Euclidean norm, for any
+    map f with Jacobian jac (not only a gradient) and the given directions:
 
     A = jac(x0), ||A^-1|| (spectral: 1 / the smallest singular value of A), ||f(x0)||,
     r = 2 ||A^-1|| ||f(x0)||, allowed = 1 / (2 ||A^-1||),
     variation = max_u ||jac(x0 + r u) - A||_2 over the rows u of ``directions``.
     """
     x0 = np.asarray(x0, dtype=np.float64)
-    A = np.asarray(jac(x0), dtype=np.float64)
-    norm_Ainv = 1.0 / np.linalg.svd(A, compute_uv=False)[-1]
-    pert = float(np.linalg.norm(f(x0)))
-    r = 2 * norm_Ainv * pert
-    allowed = 1 / (2 * norm_Ainv)
-    var = max(np.linalg.norm(np.asarray(jac(x0 + r * u)) - A, 2) for u in directions)
-    return {"norm_Ainv": float(norm_Ainv), "perturbation": pert, "radius": float(r),
-            "allowed_variation": float(allowed), "jacobian_variation": float(var),
-            "holds_sampled": bool(var <= allowed)}
+    c = sampled_constants(f(x0), jac(x0), jac, x0, directions=directions)
+    return {k: c[k] for k in IFT_KEYS}
 
 
 def _made_up_map(c):
@@ -532,8 +528,6 @@ def ift_cases():
     """(name, f, jac, x0, directions, expected dict) for Task 2: two made-up maps with known
     constants (a non-symmetric Jacobian), and the population objective in the 2-D reduction
     (and once in all coordinates of d = 3), expected from ``sslcore.ift.ift_check``."""
-    from .ift import ift_check, sphere_directions
-    from .theory import Objective, simplified_optimum
     out = []
     for c, verdict in ((0.1, "holds"), (50.0, "fails")):
         f, jac, x0, dirs, known = _made_up_map(c)
@@ -661,8 +655,6 @@ def reference_condition_holds(rho, d=2, tau=7.0, alpha=1 / 800, n_samples=20, se
     Jacobian condition for the population objective at noise rho, one neuron, base point the
     simplified optimum; d = 2 is the 2-D reduction, d >= 3 all d coordinates (Euclidean norm).
     verdict='holds' gives the Lipschitz-bound verdict instead."""
-    from .ift import ift_check
-    from .theory import Objective, simplified_optimum
     x0 = simplified_optimum(tau, alpha, d=d)[0]
     res = ift_check(Objective.population(tau, rho, alpha, d=d), x0, n_samples=n_samples,
                     seed=seed, find_root=False)

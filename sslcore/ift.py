@@ -200,6 +200,37 @@ def sphere_directions(At, n_samples=0, seed=0, rtol=1e-9):
     return np.vstack([dirs, -dirs, rand / np.linalg.norm(rand, axis=1, keepdims=True)])
 
 
+IFT_KEYS = ("norm_Ainv", "perturbation", "radius", "allowed_variation", "jacobian_variation",
+            "holds_sampled")
+
+
+def sampled_constants(f0, A, jac, x0, S=None, directions=None, n_samples=0, seed=0):
+    """The constants of the quantitative IFT for a map f at x0 (flat, shape (m,)), measured in
+    the norm ||S^-1 (x - x0)|| (S = None: Euclidean), with the Jacobian condition sampled.
+
+    f0 = f(x0), A = Df(x0) (m, m), jac(x) = Df(x). With f~(xi) = S^T f(x0 + S xi):
+    A~ = S^T A S, ||A~^-1|| = 1 / sigma_min(A~), perturbation ||f~(0)|| = ||S^T f0||,
+    r = 2 ||A~^-1|| ||f~(0)||, allowed variation 1 / (2 ||A~^-1||), and the sampled variation
+    max_u ||S^T jac(x0 + r S u) S - A~||_2 over unit directions u: the rows of ``directions``,
+    or ``sphere_directions(A~, n_samples, seed)``. Returns a dict with those five numbers,
+    holds_sampled, A~ and the number of directions.
+    """
+    x0 = np.ravel(np.asarray(x0, dtype=np.float64))
+    A = np.asarray(A, dtype=np.float64)
+    S = np.eye(len(x0)) if S is None else np.asarray(S, dtype=np.float64)
+    At, ft = S.T @ A @ S, S.T @ np.ravel(f0)
+    norm_Ainv = 1.0 / np.linalg.svd(At, compute_uv=False)[-1]
+    pert = float(np.linalg.norm(ft))
+    r = 2 * norm_Ainv * pert
+    allowed = 1 / (2 * norm_Ainv)
+    dirs = sphere_directions(At, n_samples, seed) if directions is None else np.asarray(directions)
+    variation = max(np.linalg.norm(S.T @ np.asarray(jac(x0 + r * S @ u)) @ S - At, 2)
+                    for u in dirs)
+    return {"norm_Ainv": float(norm_Ainv), "perturbation": pert, "radius": float(r),
+            "allowed_variation": float(allowed), "jacobian_variation": float(variation),
+            "holds_sampled": bool(variation <= allowed), "A_tilde": At, "n_directions": len(dirs)}
+
+
 def ift_check(obj, W0, S=None, n_samples=200, seed=0, find_root=True):
     """The IFT for f = obj.gradient at x0 = W0 (flattened), A = obj.hessian(W0).
 
@@ -212,15 +243,10 @@ def ift_check(obj, W0, S=None, n_samples=200, seed=0, find_root=True):
     n_samples = _integer("n_samples", n_samples, 0)
     A = obj.hessian(W0)
     S = _preconditioner_for(S, A)
-    At, ft = S.T @ A @ S, S.T @ obj.gradient(W0).ravel()
-    norm_Ainv = 1.0 / np.linalg.svd(At, compute_uv=False)[-1]
-    pert = float(np.linalg.norm(ft))
-    r = 2 * norm_Ainv * pert
-    allowed = 1 / (2 * norm_Ainv)
     # (i) sampled sup of ||J~(xi) - A~|| on the sphere ||xi|| = r
-    dirs = sphere_directions(At, n_samples, seed)
-    points = W0 + (r * dirs @ S.T).reshape(-1, *W0.shape)
-    variation = max(np.linalg.norm(S.T @ obj.hessian(Wx) @ S - At, 2) for Wx in points)
+    c = sampled_constants(obj.gradient(W0), A, lambda x: obj.hessian(x.reshape(W0.shape)), W0,
+                          S, n_samples=n_samples, seed=seed)
+    r, allowed = c["radius"], c["allowed_variation"]
     # (ii) Lipschitz bound
     L = hessian_lipschitz_bound(obj, W0, r, S)
     # the critical point itself, for comparison
@@ -231,12 +257,12 @@ def ift_check(obj, W0, S=None, n_samples=200, seed=0, find_root=True):
             root_distance = float(np.linalg.norm(np.linalg.solve(S, (root - W0).ravel())))
         except RuntimeError:
             pass
-    return IFTResult(norm_Ainv=float(norm_Ainv), perturbation=pert, radius=float(r),
-                     allowed_variation=float(allowed), jacobian_variation=float(variation),
+    return IFTResult(norm_Ainv=c["norm_Ainv"], perturbation=c["perturbation"], radius=r,
+                     allowed_variation=allowed, jacobian_variation=c["jacobian_variation"],
                      lipschitz_bound=L, variation_bound=float(L * r),
-                     holds=bool(L * r <= allowed), holds_sampled=bool(variation <= allowed),
+                     holds=bool(L * r <= allowed), holds_sampled=c["holds_sampled"],
                      max_displacement=float(np.linalg.norm(S, 2) * r),
-                     root_distance=root_distance, n_samples=len(dirs))
+                     root_distance=root_distance, n_samples=c["n_directions"])
 
 
 def ift_check_neuron(obj, W0, k, **kwargs):

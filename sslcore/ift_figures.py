@@ -33,7 +33,7 @@ import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 
 from . import analysis, plots
-from .ift import ift_check, ift_check_neuron, preconditioner, sphere_directions
+from .ift import IFT_KEYS, ift_check, ift_check_neuron, preconditioner, sampled_constants
 from .theory import Objective, _integer, _number, newton_critical_point, simplified_optimum
 
 __all__ = [
@@ -544,12 +544,8 @@ def sampled_ift(grad, hess, x0, S=None, n_samples=50, seed=0, find_root=True):
         S = (V / np.sqrt(np.abs(lam))) @ V.T
     else:
         raise ValueError(f"S={S!r} is out of range: allowed None or 'hessian'")
-    At, ft = S @ A @ S, S @ np.ravel(grad(x0))
-    norm_Ainv = 1.0 / np.linalg.svd(At, compute_uv=False)[-1]
-    r = 2 * norm_Ainv * np.linalg.norm(ft)
-    dirs = sphere_directions(At, n_samples, seed)
-    variation = max(np.linalg.norm(S @ np.asarray(hess(x0 + (r * S @ u).reshape(x0.shape))) @ S
-                                   - At, 2) for u in dirs)
+    c = sampled_constants(grad(x0), A, lambda x: hess(x.reshape(x0.shape)), x0, S,
+                          n_samples=n_samples, seed=seed)
     root_distance = np.nan
     if find_root:
         try:
@@ -557,11 +553,8 @@ def sampled_ift(grad, hess, x0, S=None, n_samples=50, seed=0, find_root=True):
             root_distance = float(np.linalg.norm(np.linalg.solve(S, np.ravel(root - x0))))
         except RuntimeError:
             pass
-    allowed = 1 / (2 * norm_Ainv)
-    return {"norm_Ainv": float(norm_Ainv), "perturbation": float(np.linalg.norm(ft)),
-            "radius": float(r), "allowed_variation": float(allowed),
-            "jacobian_variation": float(variation), "holds_sampled": bool(variation <= allowed),
-            "max_displacement": float(np.linalg.norm(S, 2) * r), "root_distance": root_distance}
+    return {**{k: c[k] for k in IFT_KEYS}, "root_distance": root_distance,
+            "max_displacement": float(np.linalg.norm(S, 2) * c["radius"])}
 
 
 # ============================================================================ simplified objective
