@@ -38,9 +38,9 @@ def audit(path):
     for label in LABEL.findall(md):
         if chapter and not re.match(rf"[a-z]+-ch{int(chapter.group(1))}-", label):
             problems.append(f"label {label!r} lacks the chapter prefix (e.g. thm-ch{int(chapter.group(1))}-...)")
-    checked = sum("".join(c["source"]).startswith("# NBVAL_CHECK_OUTPUT") for c in code)
+    checked = sum("nbval-check-output" in c.get("metadata", {}).get("tags", []) for c in code)
     if checked < 3:
-        problems.append(f"{checked} NBVAL_CHECK_OUTPUT cells (want >= 3)")
+        problems.append(f"{checked} cells tagged nbval-check-output (want >= 3)")
     if not any("widgets.explorer" in "".join(c["source"]) for c in code):
         problems.append("no widget explorer")
     for i, c in enumerate(code):
@@ -48,6 +48,8 @@ def audit(path):
         tags = c.get("metadata", {}).get("tags", [])
         if ("widgets.explorer" in src or "perf_counter" in src) and "nbval-ignore-output" not in tags:
             problems.append(f"code cell {i}: widget/timing cell without the nbval-ignore-output tag")
+        if "NBVAL" in src:
+            problems.append(f"code cell {i}: an nbval comment marker (shown on the page); use a cell tag")
         if FORBIDDEN_DEF.search(src):
             problems.append(f"code cell {i}: defines model code ({FORBIDDEN_DEF.search(src).group(1)})")
         if len(src.splitlines()) > 30:

@@ -24,9 +24,71 @@ STYLE = {
 }
 
 
+# Figures are designed for the book's text column (about 700 CSS px at a 1280 px window):
+# at the inline dpi (figure.dpi = 100) a figure at most COLUMN_INCHES wide is shown 1:1,
+# so its text keeps the size it was drawn at (font.size 10 pt = 13.9 px; no text under 8 pt).
+COLUMN_INCHES = 6.8
+# PNG text chunk holding a figure's smallest text size, in image pixels; the page test
+# (tests/pages) reads it to compute the size at which that text appears on the page.
+TEXT_SIZE_KEY = "sslcore min text px"
+
+
 def use_style():
-    """Apply the book's matplotlib style (white background, readable in dark mode)."""
+    """Apply the book's matplotlib style (white background, readable in dark mode).
+
+    In IPython it also makes inline figures PNGs that record their smallest text size
+    (:func:`png_bytes`).
+    """
     matplotlib.rcParams.update(STYLE)
+    _install_png_formatter()
+
+
+def _visible_texts(artist):
+    """Non-empty Text artists reachable from ``artist`` through visible artists only."""
+    from matplotlib.text import Text
+
+    if not artist.get_visible():
+        return
+    if isinstance(artist, Text) and artist.get_text().strip():
+        yield artist
+    for child in artist.get_children():
+        yield from _visible_texts(child)
+
+
+def min_text_px(fig, dpi=None):
+    """Smallest visible text of ``fig`` in image pixels: font size (pt) * dpi / 72."""
+    dpi = fig.dpi if dpi is None else dpi
+    sizes = [t.get_fontsize() for t in _visible_texts(fig)]
+    return min(sizes) * dpi / 72 if sizes else float("inf")
+
+
+def png_bytes(fig, dpi=None):
+    """The figure as PNG bytes (tight bounding box, white face) with its smallest text size.
+
+    The PNG carries a text chunk ``TEXT_SIZE_KEY`` = :func:`min_text_px` at the saved dpi
+    (default ``fig.dpi``, as the inline backend uses).
+    """
+    import io
+
+    dpi = fig.dpi if dpi is None else dpi
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", facecolor="white",
+                metadata={TEXT_SIZE_KEY: f"{min_text_px(fig, dpi):.2f}"})
+    return buf.getvalue()
+
+
+def _install_png_formatter():
+    """In IPython, display Figures with :func:`png_bytes` (no-op outside IPython)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is installed with the book
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    shell.display_formatter.formatters["image/png"].for_type(Figure, png_bytes)
 
 
 def figure(ncols=1, nrows=1, width=5.0, height=3.6, **kw):
