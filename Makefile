@@ -1,11 +1,12 @@
-# Two commands: `make book` builds the book (executing every chapter), `make test` runs every test.
+# Two commands: `make book` builds the book (executing every chapter), `make test` runs every test:
+# unit tests and nbval, then the book build and the reader's-eye page tests on the built site.
 # Both create the virtual environment and install everything on first use.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 
-.PHONY: book test unit notebooks lab reproduce bench clean
+.PHONY: book test unit notebooks pages browser lab reproduce bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -19,10 +20,20 @@ book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
 
 test: $(STAMP)
-	$(PY) -m pytest tests chapters assignments --nbval-lax --nbval-current-env -q
+	$(PY) -m pytest tests chapters assignments --ignore=tests/pages --nbval-lax --nbval-current-env -q
+	$(MAKE) book
+	$(MAKE) pages
 
 unit: $(STAMP)
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests --ignore=tests/pages -q
+
+# The reader's-eye test of the built book (headless Chromium, offline, 1280 and 390 px wide).
+# Uses the existing _build/html: run `make book` first (make test does).
+pages: $(STAMP) browser
+	$(PY) -m pytest tests/pages -q
+
+browser:
+	bash scripts/ensure_chromium.sh
 
 notebooks: $(STAMP)
 	$(PY) -m pytest chapters --nbval-lax --nbval-current-env -q

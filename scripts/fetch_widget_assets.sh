@@ -100,6 +100,14 @@ cat > "$TMP/widgets-setup.js" <<'JS'
         .replace(/(^|[^\\])\$([^$]+)\$/g, "$1\\($2\\)");
     });
   }
+  // 3. The bundle also derives the URL of its font files from its own AMD module URI, which
+  //    require.js resolves against the PAGE's folder (chapters/@jupyter-widgets/html-manager/
+  //    dist/...: file not found). Map that module path to this script's folder.
+  if (window.requirejs && s && s.src) {
+    window.requirejs.config({
+      paths: { "@jupyter-widgets/html-manager/dist": s.src.replace(/\/[^\/]*$/, "") }
+    });
+  }
   window.addEventListener("load", function () {
     var mj = window.MathJax;
     if (!mj || mj.Hub || typeof mj.typesetPromise !== "function") return;

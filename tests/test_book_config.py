@@ -20,11 +20,37 @@ def test_config_parses_and_has_the_required_settings():
     for name in ("sphinx_proof", "sphinx_exercise", "sphinx-mathjax-offline"):
         assert name in ext
     conf = cfg["sphinx"]["config"]
-    assert conf["html_static_path"] == ["widgets"]          # not _static (see _config.yml)
+    # Never a folder named _static: Jupyter Book would inject its .js/.css into every page.
+    assert conf["html_static_path"] == ["widgets", "book_static"]
+    assert not os.path.exists(os.path.join(ROOT, "_static"))
+    assert conf["html_css_files"] == ["book.css"]
     assert list(conf["nb_ipywidgets_js"])[-1].endswith("embed-amd.js")
     assert "references.bib" in cfg["bibtex_bibfiles"]
     # The instructor's solutions never reach the published book.
     assert "assignments/solutions" in cfg["exclude_patterns"]
+    # Assignments are hand-outs: not executed by the book (their stubs raise by design).
+    assert "assignments/*" in cfg["execute"]["exclude_patterns"]
+
+
+def test_publishing_is_one_setting_and_off_until_set():
+    """No placeholder repository: the buttons are off while repository.url is empty, and the
+    local extension (_ext/book_pages.py) derives the repository button from that one URL."""
+    import importlib.util
+    import types
+
+    cfg = _load("_config.yml")
+    assert cfg["repository"]["url"] in ("", None) or "example" not in cfg["repository"]["url"]
+    assert cfg["html"]["use_repository_button"] is False      # the extension decides
+    assert cfg["sphinx"]["local_extensions"] == {"book_pages": "_ext"}
+    spec = importlib.util.spec_from_file_location("book_pages", os.path.join(ROOT, "_ext", "book_pages.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    for url, button in (("", False), ("https://github.com/o/n", True)):
+        opts = {"repository_url": url, "use_repository_button": False,
+                "launch_buttons": {"binderhub_url": "https://mybinder.org"}}
+        mod.publishing(None, types.SimpleNamespace(html_theme_options=opts))
+        assert opts["use_repository_button"] is button
+        assert bool(opts["launch_buttons"]) is button
 
 
 def test_every_toc_entry_exists_and_no_solution_is_listed():
