@@ -81,19 +81,22 @@ def sl_symmetric_optimum(beta=1 / 800, gamma=1 / 800):
 
 
 def learning_curves_figure(ssl_run, sl_run, ssl_optimum=None, sl_optimum=None):
-    """SSL and SL learning curves (mean and 95% band over seeds) side by side.
+    """SSL (top) and SL (bottom) learning curves, mean and 95% band over seeds, on one y scale;
+    the legend is right of the top panel.
 
     The SL run is shown with aligned roles (:func:`align_roles`); optima (2, >= 2) are drawn
     as dashed lines.
     """
     aligned, swap = align_roles(sl_run)
-    fig, axes = plots.figure(ncols=2, width=5.6, height=4.0)
+    fig, axes = plots.figure(nrows=2, width=plots.COLUMN_INCHES, height=3.0)
     S = len(ssl_run.config.seeds)
     plots.learning_curves(ssl_run, ax=axes[0], optimum=ssl_optimum,
                           title=f"SSL, near init ({S} seeds, T = {ssl_run.config.T})")
-    plots.learning_curves(aligned, ax=axes[1], optimum=sl_optimum,
+    plots.learning_curves(aligned, ax=axes[1], optimum=sl_optimum, legend=None,
                           title=f"SL ({len(sl_run.config.seeds)} seeds, T = {sl_run.config.T}); "
                                 f"{int(swap.sum())} seeds role-aligned")
+    for ax in axes:
+        ax.set_title(ax.get_title(), fontsize=10)
     lo = min(ax.get_ylim()[0] for ax in axes)
     hi = max(ax.get_ylim()[1] for ax in axes)
     for ax in axes:
@@ -103,13 +106,15 @@ def learning_curves_figure(ssl_run, sl_run, ssl_optimum=None, sl_optimum=None):
 
 
 def final_weights_figure(ssl_W, sl_W, bins=8):
-    """Top: final (w_k1, w_k2) of both neurons over the seeds, SSL and SL (as trained, not
-    aligned). Bottom: histograms of ||P e1|| and ||P e2|| for both."""
-    fig, axes = plots.figure(ncols=2, nrows=2, width=5.2, height=3.8)
+    """A 2 x 2 grid. Top: final (w_k1, w_k2) of both neurons over the seeds, SSL (left) and SL
+    (right), as trained, not aligned. Bottom: histograms of ||P e1|| and ||P e2|| for both."""
+    fig, axes = plots.figure(ncols=2, nrows=2, width=plots.COLUMN_INCHES / 2, height=3.0)
     plots.final_scatter(ssl_W, ax=axes[0], color=plots.COLORS["ssl"],
                         title="SSL (near): final $(w_{k1}, w_{k2})$", label="SSL")
     plots.final_scatter(sl_W, ax=axes[1], color=plots.COLORS["sl"],
                         title="SL: final $(w_{k1}, w_{k2})$", label="SL")
+    for ax in axes[:2]:
+        ax.title.set_fontsize(10)
     for ax in axes[:2]:
         ax.set_xlim(-4.8, 4.8)
         ax.set_ylim(-0.4, 2.0)
@@ -121,26 +126,27 @@ def final_weights_figure(ssl_W, sl_W, bins=8):
 
 def summary_markdown(summ, names=None, columns=COLUMNS, digits=3, row_names=None):
     """The summary ({run: {key: {"mean", "std"}}}, as ``experiments.summary``) as a Markdown
-    table, mean ± std per cell."""
+    table, mean ± std per cell: one row per quantity of ``columns``, one column per run (so
+    the table stays narrow enough for the page, about 60 characters for three runs)."""
     names = list(summ) if names is None else list(names)
     row_names = {**ROW_NAMES, **(row_names or {})}
     for name in names:
         if name not in summ:
             raise ValueError(f"names: {name!r} is not in the summary (has {sorted(summ)})")
-    head = "| run | " + " | ".join(h for _, h in columns) + " |"
-    rule = "|---|" + "---|" * len(columns)
+    head = "| quantity | " + " | ".join(row_names.get(n, n) for n in names) + " |"
+    rule = "|---|" + "---:|" * len(names)
 
     def cell(q):
         return f"{q['mean']:.{digits}f} ± {q['std']:.{digits}f}".replace("-", "−")
 
-    rows = [f"| {row_names.get(n, n)} | " + " | ".join(cell(summ[n][k]) for k, _ in columns) + " |"
-            for n in names]
+    rows = [f"| {h} | " + " | ".join(cell(summ[n][k]) for n in names) + " |" for k, h in columns]
     return "\n".join([head, rule] + rows)
 
 
 def probe_markdown(acc, rows, l2s, targets=("y", "z"), digits=3):
-    """Probe accuracies as a Markdown table: one row per representation, one column per
-    (target, l2); cells "mean ± half-width" of the 95% interval over seeds (``probe.mean_ci``).
+    """Probe accuracies as a Markdown table: one row per (target, l2), one column per
+    representation in ``rows`` (narrow enough for the page); cells "mean ± half-width" of the
+    95% interval over seeds (``probe.mean_ci``).
 
     ``acc``: {(row, target, l2): accuracies (S,)}.
     """
@@ -152,15 +158,15 @@ def probe_markdown(acc, rows, l2s, targets=("y", "z"), digits=3):
         for t, l2 in cols:
             if (row, t, l2) not in acc:
                 raise ValueError(f"acc has no entry {(row, t, l2)!r}")
-    head = "| representation | " + " | ".join(f"{names.get(t, t)}, $\\lambda$ = {l2:g}" for t, l2 in cols) + " |"
-    rule = "|---|" + "---|" * len(cols)
+    head = "| target, penalty | " + " | ".join(rows) + " |"
+    rule = "|---|" + "---:|" * len(rows)
     body = []
-    for row in rows:
+    for t, l2 in cols:
         cells = []
-        for t, l2 in cols:
+        for row in rows:
             m, h = mean_ci(acc[row, t, l2])
             cells.append(f"{m:.{digits}f} ± {h:.{digits}f}")
-        body.append(f"| {row} | " + " | ".join(cells) + " |")
+        body.append(f"| {names.get(t, t)}, $\\lambda$ = {l2:g} | " + " | ".join(cells) + " |")
     return "\n".join([head, rule] + body)
 
 
@@ -268,35 +274,36 @@ def kick(run, delta=0.05, T=400, record_every=10):
 
 
 def mechanism_figure(decay, kicked, seed=0):
-    """Left: median over seeds and neurons of |w_k2(t)|/|w_k2(0)| and of the coordinates 3..d
-    against q^t. Right: one seed's kicked e2 weights, measured against predicted."""
-    fig, axes = plots.figure(ncols=2, width=5.4, height=3.8)
+    """Top: median over seeds and neurons of |w_k2(t)|/|w_k2(0)| and of the coordinates 3..d
+    against q^t. Bottom: one seed's kicked e2 weights, measured against predicted. Legends are
+    right of the panels."""
+    fig, axes = plots.figure(nrows=2, width=plots.COLUMN_INCHES, height=2.9)
     ax = axes[0]
     steps = decay["steps"]
     ax.semilogy(steps, np.median(np.moveaxis(decay["e2"], 1, -1).reshape(-1, len(steps)), axis=0),
-                color=plots.COLORS["sl"], lw=1.8, label=r"$|w_{k2}(t)|/|w_{k2}(0)|$ (median)")
+                color=plots.COLORS["sl"], lw=1.8, label="$|w_{k2}(t)|/|w_{k2}(0)|$\n(median)")
     ax.semilogy(steps, np.median(np.moveaxis(decay["other"], 1, -1).reshape(-1, len(steps)), axis=0),
-                color="0.45", lw=1.8, label=r"$\|w_{k,3..d}(t)\|/\|w_{k,3..d}(0)\|$ (median)")
+                color="0.45", lw=1.8, label="$\\|w_{k,3..d}(t)\\|/\\|w_{k,3..d}(0)\\|$\n(median)")
     ax.semilogy(steps, decay["predicted"], color=plots.COLORS["theory"], ls="--", lw=1.2,
-                label=r"weight decay alone $(1-2\beta n\eta)^t$")
+                label="weight decay alone\n$(1-2\\beta n\\eta)^t$")
     ax.set_xlabel("step $t$")
     ax.set_ylabel("ratio to the initial value")
-    ax.set_title("SL training: what shrinks how fast")
-    ax.legend(fontsize=8)
+    ax.set_title("SL training: what shrinks how fast", fontsize=10)
+    plots.side_legend(ax)
     ax = axes[1]
     st = kicked["steps"]
     for m, (name, ls) in enumerate((("symmetric", "-"), ("antisymmetric", "-."))):
         meas = np.abs(kicked["measured"][seed, m, :, 0])
         pred = np.abs(kicked["predicted"][seed, m, :, 0])
         ax.semilogy(st, meas, color=plots.COLORS["sl"], ls=ls, lw=2.2, alpha=0.6,
-                    label=f"measured, {name} kick")
+                    label=f"measured,\n{name} kick")
         ax.semilogy(st, pred, color=plots.COLORS["theory"], ls=ls, lw=1.0,
-                    label=f"$(I-\\eta H_{{bb}})^t$, {name}")
+                    label=f"$(I-\\eta H_{{bb}})^t$,\n{name}")
     ax.semilogy(st, kicked["regularizer"], color="0.5", ls="--", lw=1.2, label="weight decay alone")
     ax.set_xlabel("steps after the kick")
     ax.set_ylabel(r"$|\delta w_{12}(t)|$")
-    ax.set_title(f"Kick along $e_2$ at the SL solution (seed {seed})")
-    ax.legend(fontsize=7)
+    ax.set_title(f"Kick along $e_2$ at the SL solution (seed {seed})", fontsize=10)
+    plots.side_legend(ax)
     fig.tight_layout()
     return fig
 
@@ -372,29 +379,30 @@ def phase_diagram(taus, rhos, seeds=3, T=4000, sl_T=4000, d=10):
 
 
 def phase_figure(pd: PhaseDiagram, mark=None):
-    """Heat maps (mean over seeds) of SSL's ||Pe2||, SL's ||Pe2|| and SSL's ||Pe1|| on the
-    (tau, rho) grid, values written in the cells; ``mark`` (tau, rho): a point to circle."""
+    """Heat maps (mean over seeds), stacked top to bottom, of SSL's ||Pe2||, SL's ||Pe2|| and
+    SSL's ||Pe1|| on the (tau, rho) grid, each with its colour bar and the values written in the
+    cells; ``mark`` (tau, rho): a grid cell to outline."""
     panels = ((pd.ssl_e2, "SSL: $\\|Pe_2\\|$", "Blues"), (pd.sl_e2, "SL: $\\|Pe_2\\|$", "Reds"),
               (pd.ssl_e1, "SSL: $\\|Pe_1\\|$", "Blues"))
-    fig, axes = plots.figure(ncols=3, width=4.3, height=3.6)
+    fig, axes = plots.figure(nrows=3, width=plots.COLUMN_INCHES, height=2.3, sharex=True)
     for ax, (val, title, cmap) in zip(axes, panels):
         m = val.mean(-1)
         im = ax.imshow(m, origin="lower", cmap=cmap, vmin=0, vmax=1, aspect="auto")
         for i in range(m.shape[0]):
             for j in range(m.shape[1]):
-                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=9,
                         color="white" if m[i, j] > 0.6 else "black")
         ax.set_xticks(range(len(pd.taus)), [f"{t:g}" for t in pd.taus])
         ax.set_yticks(range(len(pd.rhos)), [f"{r:.3g}" for r in pd.rhos])
-        ax.set_xlabel(r"$\tau$ (scale of the hidden feature)")
         ax.set_ylabel(r"$\rho$ (noise)")
-        ax.set_title(title + f" (mean of {val.shape[-1]} seeds)", fontsize=9)
+        ax.set_title(title + f" (mean of {val.shape[-1]} seeds)", fontsize=10)
         ax.grid(False)
         if mark is not None:
             j = int(np.argmin(np.abs(pd.taus - mark[0])))
             i = int(np.argmin(np.abs(pd.rhos - mark[1])))
             ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=2, ec="black"))
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
+    axes[-1].set_xlabel(r"$\tau$ (scale of the hidden feature)")
     fig.tight_layout()
     return fig
 
@@ -410,16 +418,19 @@ def live_runs(tau=7.0, rho=10 ** -1.5, alpha=1 / 800, seeds=3, T=1500, sl_T=1500
 
 
 def live_figure(tau=7.0, rho=10 ** -1.5, alpha=1 / 800, seeds=3, T=1500, sl_T=1500):
-    """Retrain SSL and SL with (tau, rho, alpha) and show, side by side, the final (w_k1, w_k2)
-    and the projection lengths ||Pe1||, ||Pe2|| of every seed. Returns the Figure."""
+    """Retrain SSL and SL with (tau, rho, alpha) and show the final (w_k1, w_k2) of every seed
+    (top) and the projection lengths ||Pe1||, ||Pe2|| of every seed with their mean as a bar
+    (bottom); legends right of the panels. Returns the Figure."""
     ssl, sl = live_runs(tau, rho, alpha, seeds, T, sl_T)
-    fig, axes = plots.figure(ncols=2, width=4.8, height=3.6)
+    fig, axes = plots.figure(nrows=2, width=plots.COLUMN_INCHES, height=2.8)
     plots.final_scatter(ssl.W_final, ax=axes[0], color=plots.COLORS["ssl"], label="SSL",
-                        title=f"final $(w_{{k1}}, w_{{k2}})$: $\\tau$={tau:.3g}, $\\rho$={rho:.3g}, "
-                              f"$\\alpha$={alpha:.3g}")
+                        legend=None,
+                        title=f"final $(w_{{k1}}, w_{{k2}})$: $\\tau$={tau:.3g}, "
+                              f"$\\rho$={rho:.3g}, $\\alpha$={alpha:.3g}")
+    axes[0].title.set_fontsize(10)
     axes[0].scatter(sl.W_final[:, :, 0].ravel(), sl.W_final[:, :, 1].ravel(), color=plots.COLORS["sl"],
                     marker="s", alpha=0.75, label="SL: both neurons")
-    axes[0].legend(fontsize=7)
+    plots.side_legend(axes[0])
     ax = axes[1]
     width = 0.35
     for i, (run, name) in enumerate(((ssl, "ssl"), (sl, "sl"))):
@@ -427,14 +438,14 @@ def live_figure(tau=7.0, rho=10 ** -1.5, alpha=1 / 800, seeds=3, T=1500, sl_T=15
         for j, p in enumerate((p1, p2)):
             xs = j + (i - 0.5) * width + np.linspace(-0.08, 0.08, len(p))
             ax.bar(j + (i - 0.5) * width, p.mean(), width * 0.9, color=plots.COLORS[name], alpha=0.35,
-                   label=f"{name.upper()} (bars: mean)" if j == 0 else None)
+                   label=f"{name.upper()}\n(bar: mean)" if j == 0 else None)
             ax.scatter(xs, p, color=plots.COLORS[name], s=14, zorder=3)
     ax.set_xticks([0, 1], [r"$\|Pe_1\|$", r"$\|Pe_2\|$"])
-    ax.set_ylim(0, 1.3)
+    ax.set_ylim(0, 1.05)
     ax.set_yticks(np.linspace(0, 1, 6))
-    ax.set_ylabel("projection length onto span$(w_1, w_2)$")
-    ax.set_title(f"{int(seeds)} seeds; SSL {T} steps, SL {sl_T} steps", fontsize=9)
-    ax.legend(fontsize=7, loc="upper center", ncol=2)
+    ax.set_ylabel("projection length\nonto span$(w_1, w_2)$")
+    ax.set_title(f"{int(seeds)} seeds; SSL {T} steps, SL {sl_T} steps", fontsize=10)
+    plots.side_legend(ax)
     fig.tight_layout()
     return fig
 

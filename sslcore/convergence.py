@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from matplotlib.ticker import MaxNLocator
 from scipy.special import expit
 
 from . import plots, theory
@@ -328,11 +329,12 @@ def landscape_figure(runs=(), starts=None, T=8000, lr=0.1, tau=7.0, alpha=1 / 80
     (w_k1, w_k2) paths of training seeds; maxima (stars) and the saddle (X).
 
     ``runs``: list of (Run, seeds, colour, label); both neurons of each listed seed are drawn.
+    One panel, the column wide, with the colour bar on the right and the legend under the axes.
     """
     if starts is None:
         starts = [(0.3, -1.2), (2.0, 3.2), (6.0, 0.0), (-0.4, 0.4), (-6.0, 3.0), (-1.5, -1.2),
                   (0.05, 2.5)]
-    fig, (ax,) = plots.figure(width=7.5, height=4.6)
+    fig, (ax,) = plots.figure(width=plots.COLUMN_INCHES, height=5.4)
     A, B = np.meshgrid(np.linspace(*extent[:2], 261), np.linspace(*extent[2:], 141))
     G = theory.g(A, B, tau, alpha)
     cs = ax.contourf(A, B, G, levels=24, cmap="Greys", alpha=0.55)
@@ -356,15 +358,16 @@ def landscape_figure(runs=(), starts=None, T=8000, lr=0.1, tau=7.0, alpha=1 / 80
     ax.set(xlim=extent[:2], ylim=extent[2:], xlabel="$a = w_{k1}$ (along $e_1$)",
            ylabel="$b = w_{k2}$ (along $e_2$)",
            title="Landscape of $g(a, b)$ and gradient-ascent paths")
-    ax.legend(fontsize=8, loc="lower left")
+    plots.below_legend(ax, ncol=3, offset=0.14)
+    fig.tight_layout()
     return fig
 
 
 def rate_figure(panels, title="Distance to the critical point"):
-    """Semilog panels. ``panels``: list of dicts {title, curves: [(steps, dist (S, R) or (R,),
-    colour, label)], lines: [(steps, values, style, label)]}; dist with rows is drawn as
-    the geometric mean over rows with the individual rows faint."""
-    fig, axes = plots.figure(ncols=len(panels), width=5.2, height=3.8)
+    """Semilog panels stacked top to bottom, legends on the right. ``panels``: list of dicts
+    {title, curves: [(steps, dist (S, R) or (R,), colour, label)], lines: [(steps, values, style,
+    label)]}; dist with rows is drawn as the geometric mean over rows with the rows faint."""
+    fig, axes = plots.figure(nrows=len(panels), width=plots.COLUMN_INCHES, height=2.6)
     for ax, panel in zip(axes, panels):
         for steps, dist, color, label in panel.get("curves", []):
             dist = np.atleast_2d(dist)
@@ -373,14 +376,17 @@ def rate_figure(panels, title="Distance to the critical point"):
             ax.semilogy(steps, np.exp(np.log(dist).mean(0)), color=color, lw=1.8, label=label)
         for steps, values, style, label in panel.get("lines", []):
             ax.semilogy(steps, values, style, color=plots.COLORS["theory"], lw=1.1, label=label)
-        ax.set(xlabel="step $t$", ylabel="distance", title=panel.get("title", title))
-        ax.legend(fontsize=7.5)
+        ax.set(xlabel="step $t$", ylabel="distance")
+        ax.xaxis.set_major_locator(MaxNLocator(6))
+        ax.set_title(panel.get("title", title), fontsize=10)
+        plots.side_legend(ax)
     fig.tight_layout()
     return fig
 
 
 def basin_figure(maps, titles, starts=None):
-    """One panel per :class:`BasinMap`: class of the endpoint over the grid of initial (w11, w12).
+    """One panel per :class:`BasinMap`, stacked top to bottom: class of the endpoint over the
+    grid of initial (w11, w12); the class legend is right of the first panel.
 
     ``starts``: optional list (one per panel) of (a0 (m,), b0 (m,), labels (m,)) drawn as
     markers coloured by their class (e.g. the training seeds' initial neuron 1).
@@ -388,7 +394,7 @@ def basin_figure(maps, titles, starts=None):
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    fig, axes = plots.figure(ncols=len(maps), width=5.0, height=3.9)
+    fig, axes = plots.figure(nrows=len(maps), width=plots.COLUMN_INCHES, height=2.9)
     cmap = ListedColormap(CLASS_COLORS)
     for i, (ax, m, title) in enumerate(zip(axes, maps, titles)):
         ax.pcolormesh(m.a0, m.b0, m.labels, cmap=cmap, vmin=-0.5, vmax=3.5, shading="nearest")
@@ -398,12 +404,24 @@ def basin_figure(maps, titles, starts=None):
             ax.scatter(a, b, c=[CLASS_COLORS[k] for k in lab], edgecolors="k", marker="*",
                        s=220, linewidths=1.2, zorder=3, label="training start")
         ax.axvline(0, color="k", lw=0.6, ls=":")
-        ax.set(xlabel="initial $w_{11}$", ylabel="initial $w_{12}$", title=title)
+        ax.set(xlabel="initial $w_{11}$", ylabel="initial $w_{12}$")
+        ax.set_title(title, fontsize=10)
         ax.grid(False)
     handles = [Patch(color=c, label=n) for c, n in zip(CLASS_COLORS, CLASSES)]
-    axes[-1].legend(handles=handles, fontsize=7.5, loc="upper right")
+    handles.append(_marker_handle("^", "neuron 2 start"))
+    if starts is not None and any(st is not None for st in starts):
+        handles.append(_marker_handle("*", "training start", ms=12))
+    plots.side_legend(axes[0], handles=handles, title="end point")
     fig.tight_layout()
     return fig
+
+
+def _marker_handle(marker, label, ms=7):
+    """A legend handle: a black-edged marker without a line."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], ls="none", marker=marker, color="w", mec="k", mfc="0.6", ms=ms,
+                  label=label)
 
 
 def learning_curve_figure(eta=1e-3, T=2000, init="near", seeds=5):
@@ -414,10 +432,12 @@ def learning_curve_figure(eta=1e-3, T=2000, init="near", seeds=5):
     cfg = SSLConfig(eta=float(eta), T=int(T), init=init, seeds=tuple(range(int(seeds))),
                     record_every=max(1, int(T) // 200))
     run = train_ssl(cfg)
-    fig, (ax,) = plots.figure(width=6.5, height=3.8)
+    fig, (ax,) = plots.figure(width=plots.COLUMN_INCHES, height=3.8)
     plots.learning_curves(run, ax=ax, optimum=optimum(cfg.tau, cfg.alpha, 2),
                           title=f"SSL, init={init}, eta={eta:.2g}, {cfg.T} steps, {len(cfg.seeds)} seeds")
     counts = class_counts(classify(run.W_final))
     ax.set_xlabel(f"step $t$   (at T: both features in {counts['both features']}/{len(cfg.seeds)}"
                   f" seeds, collapsed in {counts['collapsed']})")
+    ax.set_title(ax.get_title(), fontsize=10)
+    fig.tight_layout()
     return fig

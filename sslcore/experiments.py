@@ -107,22 +107,31 @@ def format_table(summ, keys=TABLE_KEYS, digits=3):
 
 
 def paper_figures(runs):
-    """The paper's figures as {file name: matplotlib figure}."""
+    """The paper's figures as {file name: matplotlib figure}, each at most the book's column
+    wide (``plots.COLUMN_INCHES``): the SSL and SL learning curves (one figure each), the final
+    (w_k1, w_k2) of SSL (left) and SL (right), and the histograms of ||Pe1|| and ||Pe2||."""
     figs = {}
+    half = plots.COLUMN_INCHES / 2
     for name, title in (("ssl_near", "SSL (near initialization)"), ("sl", "SL")):
-        fig, (ax,) = plots.figure(width=6.5, height=4)
+        fig, (ax,) = plots.figure(width=plots.COLUMN_INCHES, height=4)
         plots.learning_curves(runs[name], ax=ax, title=f"{title}: learning curves, mean and 95% band")
+        ax.title.set_fontsize(10)
         figs[f"learning_curves_{name}.png"] = fig
-    fig, axes = plots.figure(ncols=2, width=5, height=4)
+    fig, axes = plots.figure(ncols=2, width=half, height=3.4)
     plots.final_scatter(runs["ssl_near"].W_final, ax=axes[0], color=plots.COLORS["ssl"],
-                        title="SSL: final $(w_{k1}, w_{k2})$ over seeds")
+                        title="SSL: final $(w_{k1}, w_{k2})$")
     plots.final_scatter(runs["sl"].W_final, ax=axes[1], color=plots.COLORS["sl"],
-                        title="SL: final $(w_{k1}, w_{k2})$ over seeds")
+                        title="SL: final $(w_{k1}, w_{k2})$")
+    for ax in axes:                       # room above the points for the legend
+        ax.set_ylim(min(-0.4, ax.get_ylim()[0]), max(2.0, ax.get_ylim()[1]))
+        ax.legend(fontsize=plots.SMALL, loc="upper center")
     figs["final_weights.png"] = fig
-    fig, axes = plots.figure(ncols=2, width=5, height=3.8)
+    fig, axes = plots.figure(ncols=2, width=half, height=3.2)
     plots.projection_histograms({"SSL": (runs["ssl_near"].W_final, plots.COLORS["ssl"]),
                                  "SL": (runs["sl"].W_final, plots.COLORS["sl"])}, axes=axes)
     figs["projections.png"] = fig
+    for fig in figs.values():
+        fig.tight_layout()
     return figs
 
 

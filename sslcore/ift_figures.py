@@ -30,6 +30,7 @@ import dataclasses
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from numpy.polynomial.hermite_e import hermegauss
 
 from . import analysis, plots
@@ -111,48 +112,49 @@ def _threshold(rhos, holds):
 
 
 def sweep_figure(sw, mark_rhos=None):
-    """Two panels for ``sweep`` output: radius r and the observed Newton root distance against
-    rho (log-log; filled markers where the Lipschitz-bound condition holds, open where it fails,
-    a dotted line at the first failure), and the ratios (variation / allowed) against rho with
-    the threshold 1. ``mark_rhos``: {label: rho} drawn as grey vertical lines. Returns the Figure.
+    """Two panels for ``sweep`` output, stacked. Top: radius r and the observed Newton root
+    distance against rho (log-log; filled markers where the Lipschitz-bound condition holds, open
+    where it fails, a dotted line at the first failure). Bottom: the ratios (variation / allowed)
+    against rho with the threshold 1. ``mark_rhos``: {label: rho} drawn as grey vertical lines.
+    Legends are right of the panels. Returns the Figure.
     """
-    fig, (ax, bx) = plots.figure(ncols=2, width=5.2, height=3.9)
+    fig, (ax, bx) = plots.figure(nrows=2, width=plots.COLUMN_INCHES, height=3.1)
     colors = plt.cm.viridis(np.linspace(0.1, 0.85, len(sw["tau"])))
     rhos = sw["rho"]
     for i, (tau, col) in enumerate(zip(sw["tau"], colors)):
         h = sw["holds"][i]
-        ax.plot(rhos, sw["radius"][i], color=col, lw=1.5, label=f"radius $r$, $\\tau$={tau:g}")
+        ax.plot(rhos, sw["radius"][i], color=col, lw=1.5, label=f"$r$, $\\tau$ = {tau:g}")
         ax.plot(rhos, sw["root_distance"][i], color=col, lw=1.0, ls="--")
         ax.scatter(rhos[h], sw["radius"][i][h], color=col, s=16, zorder=3)
         ax.scatter(rhos[~h], sw["radius"][i][~h], facecolors="white", edgecolors=col, s=16,
                    zorder=3)
         bx.plot(rhos, sw["variation_bound"][i] / sw["allowed_variation"][i], color=col, lw=1.5,
-                label=f"bound / allowed, $\\tau$={tau:g}")
+                label=f"bound, $\\tau$ = {tau:g}")
         bx.plot(rhos, sw["jacobian_variation"][i] / sw["allowed_variation"][i], color=col, lw=1.0,
                 ls="--")
         t = _threshold(rhos, h)
         if np.isfinite(t):
             for a in (ax, bx):
                 a.axvline(t, color=col, ls=":", lw=1.0)
-    ax.plot([], [], color="0.3", ls="--", lw=1.0, label="observed: Newton root distance")
-    bx.plot([], [], color="0.3", ls="--", lw=1.0, label="sampled variation / allowed")
+    ax.plot([], [], color="0.3", ls="--", lw=1.0, label="observed:\nNewton root distance")
+    bx.plot([], [], color="0.3", ls="--", lw=1.0, label="sampled variation")
     bx.axhline(1.0, color=plots.COLORS["theory"], lw=1.0)
     for lab, rho in (mark_rhos or {}).items():
         for a in (ax, bx):
             a.axvline(rho, color="0.6", lw=0.8)
-        ax.annotate(lab, (rho, 0.98), xycoords=("data", "axes fraction"), fontsize=7,
+        ax.annotate(lab, (rho, 0.98), xycoords=("data", "axes fraction"), fontsize=plots.SMALL,
                     rotation=90, ha="right", va="top", color="0.4")
     for a in (ax, bx):
         a.set_xscale("log")
         a.set_yscale("log")
         a.set_xlabel(r"noise scale $\rho$")
     ax.set_ylabel("distance from $x_0$")
-    ax.set_title("IFT radius vs the actual critical point\n(open markers: condition fails)",
-                 fontsize=9)
-    bx.set_ylabel(r"$\sup\|Df(x) - A\|$ / allowed $1/(2\|A^{-1}\|)$")
-    bx.set_title("Jacobian condition: holds below 1", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
-    bx.legend(fontsize=7, loc="lower right")
+    ax.set_title("IFT radius vs the actual critical point (open markers: condition fails)",
+                 fontsize=10)
+    bx.set_ylabel(r"$\sup\|Df(x) - A\|$ / allowed")
+    bx.set_title(r"Jacobian condition (allowed: $1/(2\|A^{-1}\|)$): holds below 1", fontsize=10)
+    plots.side_legend(ax)
+    plots.side_legend(bx)
     fig.tight_layout()
     return fig
 
@@ -161,16 +163,17 @@ def ift_explorer(rho=10 ** -1.5, tau=7.0, alpha=1 / 800, n_samples=20):
     """The widget's figure: for (rho, tau), the IFT for the population objective at the
     simplified optimum in the three modes ('2d', 'full', 'hessian'; one neuron).
 
-    Left: the radius r next to the observed distance of the Newton root (both in the norm of
-    the check). Right: the allowed variation 1/(2||A^-1||) next to the sampled sup and the
+    Top: the radius r next to the observed distance of the Newton root (both in the norm of
+    the check). Bottom: the allowed variation 1/(2||A^-1||) next to the sampled sup and the
     Lipschitz bound of ||Df(x) - A|| on the ball. The title gives the verdicts and the
-    dimension d = rho^(-2/3) whose default noise is rho. Returns the Figure.
+    dimension d = rho^(-2/3) whose default noise is rho; legends are right of the panels.
+    Returns the Figure.
     """
     rho = _number("rho", rho, 0, low_open=True)
     tau = _number("tau", tau, 0, low_open=True)
     res = {m: population_ift(tau, rho, alpha, m, n_samples=n_samples) for m in MODES}
     names = {"2d": "2-D reduction", "full": "all coordinates", "hessian": "preconditioned"}
-    fig, (ax, bx) = plots.figure(ncols=2, width=4.8, height=3.7)
+    fig, (ax, bx) = plots.figure(nrows=2, width=plots.COLUMN_INCHES, height=2.7)
     x = np.arange(len(MODES))
     if any(r is None for r in res.values()):
         for a in (ax, bx):
@@ -188,37 +191,46 @@ def ift_explorer(rho=10 ** -1.5, tau=7.0, alpha=1 / 800, n_samples=20):
            label="sampled sup")
     bx.bar(x + 0.27, get("variation_bound"), 0.27, color=BOUND_COLOR, label="Lipschitz bound")
     for a in (ax, bx):
-        a.set_xticks(x, [names[m] for m in MODES], fontsize=8)
+        a.set_xticks(x, [names[m] for m in MODES])
         a.set_yscale("log")
-        a.legend(fontsize=7)
-    ax.set_ylabel("distance from $x_0$ (norm of the check)")
-    ax.set_title("Radius vs actual critical point", fontsize=9)
+        plots.side_legend(a)
+    ax.set_ylabel("distance from $x_0$\n(norm of the check)")
+    ax.set_title("Radius vs actual critical point", fontsize=10)
     bx.set_ylabel(r"$\|Df(x) - A\|$ on the ball")
-    bx.set_title("Jacobian condition (holds if gold < black)", fontsize=9)
+    bx.set_title("Jacobian condition (holds if gold < black)", fontsize=10)
     verdict = ", ".join(f"{names[m]}: {'holds' if res[m].holds else 'fails'}" for m in MODES)
-    fig.suptitle(f"$\\rho$ = {rho:.3g} (d = {rho ** (-2 / 3):.3g}), $\\tau$ = {tau:.3g}:  "
-                 f"{verdict}", fontsize=9)
+    fig.suptitle(f"$\\rho$ = {rho:.3g} (d = {rho ** (-2 / 3):.3g}), $\\tau$ = {tau:.3g}:\n"
+                 f"{verdict}", fontsize=10)
     fig.tight_layout()
     return fig
 
 
 def ift_table_rows(results):
-    """Rows for ``format_rows`` from {name: IFTResult}."""
+    """Rows for ``format_rows`` from {name: IFTResult}: the constants and the distance of the
+    Newton root first, then the Jacobian condition (variations and the two verdicts), so that a
+    table split to fit the page (``format_rows``) splits between the two groups."""
     rows = []
     for name, r in results.items():
         rows.append({"check": name, "||A^-1||": r.norm_Ainv, "||f(x0)||": r.perturbation,
-                     "r": r.radius, "max |x-x0|": r.max_displacement,
+                     "r": r.radius, "max|x-x0|": r.max_displacement,
+                     "root dist": r.root_distance,
                      "sampled var": r.jacobian_variation, "L r": r.variation_bound,
                      "allowed": r.allowed_variation,
                      "bound": "holds" if r.holds else "fails",
-                     "sampled": "holds" if r.holds_sampled else "fails",
-                     "root dist": r.root_distance})
+                     "sampled": "holds" if r.holds_sampled else "fails"})
     return rows
 
 
-def format_rows(rows, digits=3):
+# Widest printed table, in characters: an output block of the book's page is 688 px wide at a
+# 1280 px window and shows 83 monospace characters (7.83 px each, 32 px padding); wider lines
+# are cut off. One character is kept in reserve.
+TABLE_WIDTH = 82
+
+
+def format_rows(rows, digits=3, width=TABLE_WIDTH):
     """A plain-text table of a list of dicts (same keys): numbers with ``digits`` significant
-    digits, strings as they are."""
+    digits, strings as they are. A table wider than ``width`` characters is split into several
+    tables (separated by a blank line), each repeating the first column."""
     if not rows:
         return ""
     keys = list(rows[0])
@@ -235,9 +247,19 @@ def format_rows(rows, digits=3):
 
     cells = [[cell(r[k]) for k in keys] for r in rows]
     widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
-    line = lambda xs: "  ".join(x.rjust(w) if i else x.ljust(w)  # noqa: E731
-                                for i, (x, w) in enumerate(zip(xs, widths)))
-    return "\n".join([line(keys), line(["-" * w for w in widths])] + [line(c) for c in cells])
+    blocks, used = [[0]], widths[0]
+    for i in range(1, len(keys)):
+        if len(blocks[-1]) > 1 and used + 2 + widths[i] > width:
+            blocks.append([0])
+            used = widths[0]
+        blocks[-1].append(i)
+        used += 2 + widths[i]
+
+    def line(xs, cols):
+        return "  ".join(xs[i].rjust(widths[i]) if i else xs[i].ljust(widths[i]) for i in cols)
+
+    return "\n\n".join("\n".join([line(keys, b), line(["-" * w for w in widths], b)]
+                                  + [line(c, b) for c in cells]) for b in blocks)
 
 
 # ============================================================================ finite samples
@@ -347,15 +369,40 @@ def comparison_rows(x0, candidates, root):
 
 def comparison_figure(x0, pop_root, pop_radius, study, W_long, W_4000, steps, W_traj, alpha,
                       n, eta):
-    """Three panels. Left: the (w_k1, w_k2) plane near x0 (neuron 2 mirrored, a -> -a, so all
-    2S neuron cases share one panel): x0, the per-sample Newton roots, the rho = 0 optima for
-    the sample proportions, the long-run averages and the T = 4000 weights. Middle: a zoom on
-    x0 with the population root and its certified 2-D ball (radius ``pop_radius``). Right: the
-    mean norm of coordinates 3..d along training against the prediction
-    ||w(0)|| (1 - 2 alpha n eta)^t and the level of the Newton roots. Returns the Figure.
+    """Three panels. Top left: the (w_k1, w_k2) plane near x0 (neuron 2 mirrored, a -> -a, so
+    all 2S neuron cases share one panel): x0, the per-sample Newton roots, the rho = 0 optima
+    for the sample proportions, the long-run averages and the T = 4000 weights. Top right: a
+    zoom on x0 with the population root and its certified 2-D ball (radius ``pop_radius``).
+    One legend for both under them. Bottom, the column wide: the mean norm of coordinates 3..d
+    along training against the prediction ||w(0)|| (1 - 2 alpha n eta)^t and the level of the
+    Newton roots, with its legend under it. Returns the Figure.
     """
+    fig, axes = plots.figure(ncols=2, nrows=3, width=plots.COLUMN_INCHES / 2, height=2.2,
+                             gridspec_kw={"height_ratios": [3.3, 1.0, 2.9]})
+    ax, zx = axes[:2]
+    gs = axes[0].get_subplotspec().get_gridspec()
+    for a in axes[2:]:
+        a.remove()
+    bx = fig.add_subplot(gs[2, :])
+    legend_ax = fig.add_subplot(gs[1, :])
+    _comparison_planes(ax, zx, x0, pop_root, pop_radius, study, W_long, W_4000)
+    handles, labels = [], []
+    for a in (ax, zx):
+        for h, lab in zip(*a.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    legend_ax.axis("off")
+    legend_ax.legend(handles, labels, loc="upper center", ncol=2, fontsize=plots.SMALL,
+                     frameon=False)
+    _comparison_other_coordinates(bx, steps, W_traj, study, alpha, n, eta)
+    fig.tight_layout(h_pad=0.4)
+    return fig
+
+
+def _comparison_planes(ax, zx, x0, pop_root, pop_radius, study, W_long, W_4000):
+    """The two (w_k1, w_k2) panels of :func:`comparison_figure` (no legends)."""
     mirror = np.array([[1.0, 1.0], [-1.0, 1.0]])                        # (neuron, coordinate)
-    fig, (ax, zx, bx) = plots.figure(ncols=3, width=4.2, height=4.0)
     flat = lambda W: (np.asarray(W)[..., :2] * mirror).reshape(-1, 2)   # noqa: E731
     ax.scatter(*flat(W_4000).T, s=14, marker="x", color=plots.COLORS["ssl_sign"],
                label="$T$ = 4000 weights")
@@ -376,28 +423,31 @@ def comparison_figure(x0, pop_root, pop_radius, study, W_long, W_4000, steps, W_
     zx.set_ylim(x0[0, 1] - half, x0[0, 1] + half)
     zx.set_aspect("equal")
     zx.ticklabel_format(useOffset=False)
-    zx.tick_params(labelsize=7)
-    zx.set_title("Population: zoom on $x_0$", fontsize=9)
-    ax.set_title("Samples: critical points and iterates\n(neuron 2 mirrored)", fontsize=9)
-    for a, loc in ((ax, "upper left"), (zx, "lower left")):
+    zx.locator_params(nbins=4)
+    zx.tick_params(labelsize=plots.SMALL)
+    zx.set_title("Population: zoom on $x_0$", fontsize=10)
+    ax.set_title("Samples: critical points, iterates\n(neuron 2 mirrored)", fontsize=10)
+    for a in (ax, zx):
         a.set_xlabel("$w_{k1}$ (neuron 2: $-w_{21}$)")
         a.set_ylabel("$w_{k2}$")
-        a.legend(fontsize=6.5, loc=loc)
+
+
+def _comparison_other_coordinates(bx, steps, W_traj, study, alpha, n, eta):
+    """The bottom panel of :func:`comparison_figure`: the norm of coordinates 3..d."""
     other = analysis.other_norm(W_traj).mean(axis=(0, 2))               # (R,)
     bx.plot(steps, other, color=plots.COLORS["ssl"], lw=1.6,
-            label="mean $\\|(w_{k3},\\dots,w_{kd})\\|$ (GA)")
+            label="mean $\\|(w_{k3},\\dots,w_{kd})\\|$\n(gradient ascent)")
     bx.plot(steps, other[0] * (1 - 2 * alpha * n * eta) ** steps, color=plots.COLORS["theory"],
             ls="--", lw=1.0, label="$\\|w(0)\\|\\,(1 - 2\\alpha n\\eta)^t$")
     bx.axhline(analysis.other_norm(study["root"]).mean(), color=BOUND_COLOR, lw=1.0,
                ls=":", label="Newton roots (mean)")
     bx.axvline(4000, color="0.5", lw=0.8)
     bx.set_yscale("log")
+    bx.xaxis.set_major_locator(MaxNLocator(5))
     bx.set_xlabel("step $t$ (grey line: $T$ = 4000)")
-    bx.set_ylabel("norm of coordinates $3..d$")
-    bx.set_title("Coordinates 3..d converge slowly", fontsize=9)
-    bx.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    bx.set_ylabel("norm, coords $3..d$")
+    bx.set_title("Coordinates 3..d converge slowly", fontsize=10)
+    plots.below_legend(bx, ncol=3, offset=0.32)
 
 
 # ============================================================================ SL population
@@ -561,8 +611,8 @@ def sampled_ift(grad, hess, x0, S=None, n_samples=50, seed=0, find_root=True):
 def simplified_figure(tau=7.0, alpha=1 / 800, a_range=(-6.0, 6.0), b_range=(-1.0, 3.5), grid=241):
     """Contours of the per-neuron simplified objective g(a, b) (``sslcore.theory.g``) with its two
     critical points (+-a*, b*) (``simplified_optimum``) and the paper's condition-0
-    initialization boxes w_11 in [3.1, 3.9], w_21 in [-3.9, -3.1], w_k2 in [8.5, 9] / tau.
-    Returns the Figure."""
+    initialization boxes w_11 in [3.1, 3.9], w_21 in [-3.9, -3.1], w_k2 in [8.5, 9] / tau;
+    the legend is under the axes. Returns the Figure."""
     from .theory import g
 
     a = np.linspace(*a_range, grid)
@@ -570,7 +620,7 @@ def simplified_figure(tau=7.0, alpha=1 / 800, a_range=(-6.0, 6.0), b_range=(-1.0
     Ag, Bg = np.meshgrid(a, b)
     G = g(Ag, Bg, tau, alpha)
     W = simplified_optimum(tau, alpha, 2)
-    fig, (ax,) = plots.figure(width=6.0, height=4.2)
+    fig, (ax,) = plots.figure(width=plots.COLUMN_INCHES, height=4.8)
     # levels crowd towards the maximum (g is flat there): max g minus a geometric sequence
     levels = np.sort(G.max() - np.geomspace(2e-4, G.max() - G.min(), 24)) + 1e-12
     cs = ax.contourf(Ag, Bg, G, levels=np.r_[G.min(), levels], cmap="Blues")
@@ -588,6 +638,6 @@ def simplified_figure(tau=7.0, alpha=1 / 800, a_range=(-6.0, 6.0), b_range=(-1.0
     ax.set_ylabel("$b$ (weight on $e_2$)")
     ax.set_title(f"Simplified per-neuron objective $g(a, b)$, $\\tau$ = {tau:g}, "
                  f"$\\alpha$ = {alpha:.3g}", fontsize=10)
-    ax.legend(fontsize=8, loc="lower left")
+    plots.below_legend(ax, ncol=2, offset=0.14)
     fig.tight_layout()
     return fig

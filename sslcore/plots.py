@@ -91,18 +91,61 @@ def _install_png_formatter():
     shell.display_formatter.formatters["image/png"].for_type(Figure, png_bytes)
 
 
-def figure(ncols=1, nrows=1, width=5.0, height=3.6, **kw):
-    """A white figure with a grid of axes (always returned as a flat array)."""
+def figure(ncols=1, nrows=1, width=None, height=3.6, **kw):
+    """A white figure with an nrows x ncols grid of axes (always returned as a flat array).
+
+    ``width`` and ``height`` are per panel, in inches; ``width`` defaults to the text column
+    shared by the columns (at most 5 in). The figure must fit the column: ncols * width <=
+    ``COLUMN_INCHES``, else ValueError (stack panels with ``nrows`` instead).
+    """
+    if width is None:
+        width = min(5.0, COLUMN_INCHES / ncols)
+    if ncols * width > COLUMN_INCHES + 1e-9:
+        raise ValueError(
+            f"plots.figure(ncols={ncols}, width={width:g}): total width ncols*width = "
+            f"{ncols * width:.2f} in exceeds COLUMN_INCHES = {COLUMN_INCHES} in, the book's text "
+            f"column; use nrows instead of ncols, or width <= {COLUMN_INCHES / ncols:.2f}")
     use_style()
     fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows),
                              facecolor="white", squeeze=False, **kw)
     return fig, axes.ravel()
 
 
-def learning_curves(run, ax=None, title=None, optimum=None, coords=tuple(COORDS), band=True):
+# Smallest text size in a figure (pt): 8 pt = 11.1 px at the inline dpi of 100.
+SMALL = 8
+
+
+def side_legend(ax, **kw):
+    """A legend to the right of ``ax``, outside the data area (it never covers data)."""
+    opts = dict(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=SMALL)
+    return ax.legend(**{**opts, **kw})
+
+
+def below_legend(ax, ncol=3, offset=0.2, **kw):
+    """A legend under ``ax`` (below its x label), outside the data area."""
+    opts = dict(loc="upper center", bbox_to_anchor=(0.5, -offset), borderaxespad=0.0,
+                fontsize=SMALL, ncol=ncol)
+    return ax.legend(**{**opts, **kw})
+
+
+def place_legend(ax, where="best", **kw):
+    """Legend of ``ax``: ``where`` = 'side' (:func:`side_legend`), 'below'
+    (:func:`below_legend`), None (no legend) or a matplotlib ``loc`` inside the axes."""
+    if where is None:
+        return None
+    if where == "side":
+        return side_legend(ax, **kw)
+    if where == "below":
+        return below_legend(ax, **kw)
+    return ax.legend(**{"fontsize": SMALL, "loc": where, **kw})
+
+
+def learning_curves(run, ax=None, title=None, optimum=None, coords=tuple(COORDS), band=True,
+                    legend="side"):
     """w11, w12, w21, w22 against the step: mean over seeds with a 95% band.
 
-    ``optimum`` (2, >=2) draws dashed lines at a critical point's (w_k1, w_k2).
+    ``optimum`` (2, >=2) draws dashed lines at a critical point's (w_k1, w_k2); ``legend``: where
+    the legend goes (:func:`place_legend`; default right of the axes, off the curves).
     """
     if ax is None:
         _, (ax,) = figure()
@@ -118,11 +161,12 @@ def learning_curves(run, ax=None, title=None, optimum=None, coords=tuple(COORDS)
     ax.set_ylabel("weight value")
     kind = "SSL" if run.F is None else "SL"
     ax.set_title(title or f"{kind} learning curves ({len(run.config.seeds)} seeds, mean and 95% band)")
-    ax.legend(ncol=4, fontsize=8, loc="best")
+    place_legend(ax, legend)
     return ax
 
 
-def final_scatter(W, ax=None, color=COLORS["ssl"], title="Final weights", label=None):
+def final_scatter(W, ax=None, color=COLORS["ssl"], title="Final weights", label=None,
+                  legend="best"):
     """Scatter of (w_k1, w_k2) of both neurons over the seeds (o: neuron 1, ^: neuron 2)."""
     if ax is None:
         _, (ax,) = figure()
@@ -136,7 +180,7 @@ def final_scatter(W, ax=None, color=COLORS["ssl"], title="Final weights", label=
     ax.set_xlabel(r"$w_{k1}$ (along $e_1$)")
     ax.set_ylabel(r"$w_{k2}$ (along $e_2$)")
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    place_legend(ax, legend)
     return ax
 
 
@@ -153,14 +197,14 @@ def projection_histograms(runs, axes=None, bins=8, title_suffix=""):
             ax.hist(p, bins=bins, range=(0, 1), color=color, alpha=0.6, label=label,
                     edgecolor="white")
     for ax, e in zip(axes, ("e_1", "e_2")):
-        ax.set_xlabel(rf"projection length $\|P {e}\|$ onto span$(w_1, w_2)$")
+        ax.set_xlabel(rf"projection length $\|P {e}\|$")
         ax.set_ylabel("number of seeds")
         ax.set_title(rf"Projection of ${e}${title_suffix}")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=SMALL, loc="best")
     return axes
 
 
-def samples(data, ax=None, title="A sample in the $(e_1, e_2)$ plane", tau=None):
+def samples(data, ax=None, title="A sample in the $(e_1, e_2)$ plane", tau=None, legend="best"):
     """Points in the (e1, e2) plane: colour = label, marker = hidden bit z."""
     if ax is None:
         _, (ax,) = figure()
@@ -173,7 +217,7 @@ def samples(data, ax=None, title="A sample in the $(e_1, e_2)$ plane", tau=None)
     ax.set_xlabel("$x_1$ (label feature $e_1$)")
     ax.set_ylabel("$x_2$ (hidden feature $e_2$)")
     ax.set_title(title)
-    ax.legend(fontsize=8, ncol=2)
+    place_legend(ax, legend, **({"ncol": 2} if legend not in ("side", None) else {}))
     return ax
 
 
@@ -188,7 +232,8 @@ def save(fig, path):
 VIEW_COLORS = {"x": "#222222", "x1": "#1b9e77", "x2": "#d95f02"}
 
 
-def views(x, x1, x2, axes=None, half_width=None, coords=(0, 1), overview=None, centers=None):
+def views(x, x1, x2, axes=None, half_width=None, coords=(0, 1), overview=None, centers=None,
+          legend=True):
     """Zoomed panels, one per point, of a point x_i and its two views x_i^(1), x_i^(2).
 
     Each view is x + rho*xi^(v) (``sslcore.data.augment``); the panels show the two coordinates
@@ -197,7 +242,8 @@ def views(x, x1, x2, axes=None, half_width=None, coords=(0, 1), overview=None, c
     1.3 times the largest displacement |x^(v)_j - x_j| shown. ``overview`` (an axes already
     showing the sample, e.g. from :func:`samples`) gets a numbered circle at each chosen point.
     ``centers`` (same shape as x): the cluster centres mu_c, drawn as grey crosses, so that the
-    data noise x - mu_c and the augmentation noise x^(v) - x can both be seen.
+    data noise x - mu_c and the augmentation noise x^(v) - x can both be seen. Without
+    ``axes`` the panels are laid out two per row. ``legend``: a legend in the first panel.
     Returns the list of panel axes.
     """
     x, x1, x2 = (np.atleast_2d(np.asarray(a, dtype=float)) for a in (x, x1, x2))
@@ -205,105 +251,120 @@ def views(x, x1, x2, axes=None, half_width=None, coords=(0, 1), overview=None, c
         raise ValueError(f"x, x1, x2 must have the same shape, got {x.shape}, {x1.shape}, {x2.shape}")
     m = len(x)
     if axes is None:
-        _, axes = figure(ncols=m, width=3.0, height=3.0)
+        _, grid = figure(ncols=min(m, 2), nrows=-(-m // 2), width=3.4, height=3.0)
+        for ax in grid[m:]:
+            ax.set_visible(False)
+        axes = grid[:m]
     axes = list(np.ravel(axes))
     if len(axes) != m:
         raise ValueError(f"need one axes per point: {m} points, {len(axes)} axes")
-    j1, j2 = coords
     if half_width is None:
         parts = [x1 - x, x2 - x] + ([] if centers is None else [np.atleast_2d(centers) - x])
-        shift = np.abs(np.concatenate(parts))[:, [j1, j2]]
+        shift = np.abs(np.concatenate(parts))[:, list(coords)]
         half_width = 1.3 * float(shift.max()) if shift.size and shift.max() > 0 else 1.0
     for i, ax in enumerate(axes):
-        cx, cy = x[i, j1], x[i, j2]
-        for v, (xv, name) in enumerate(((x1, "x1"), (x2, "x2")), start=1):
-            ax.plot([cx, xv[i, j1]], [cy, xv[i, j2]], color=VIEW_COLORS[name], lw=1.0, alpha=0.7)
-            ax.scatter(xv[i, j1], xv[i, j2], color=VIEW_COLORS[name], marker="D", s=36, zorder=3,
-                       label=f"view $x^{{({v})}}$")
-        ax.scatter(cx, cy, color=VIEW_COLORS["x"], marker="o", s=40, zorder=4, label="point $x$")
-        if centers is not None:
-            mu = np.atleast_2d(np.asarray(centers, dtype=float))
-            ax.scatter(mu[i, j1], mu[i, j2], color="0.5", marker="X", s=50, zorder=2,
-                       label="cluster centre")
-        ax.set_xlim(cx - half_width, cx + half_width)
-        ax.set_ylim(cy - half_width, cy + half_width)
-        ax.set_aspect("equal")
-        ax.set_xlabel(f"$x_{j1 + 1}$")
-        ax.set_ylabel(f"$x_{j2 + 1}$")
-        ax.set_title(f"point {i + 1}, zoomed to $\\pm${half_width:.3g}", fontsize=9)
-        ax.ticklabel_format(useOffset=False)
-        ax.tick_params(labelsize=7)
+        _view_panel(ax, i, x, x1, x2, coords, half_width, centers)
         if overview is not None:
+            cx, cy = x[i, coords[0]], x[i, coords[1]]
             overview.scatter(cx, cy, s=160, facecolors="none", edgecolors="black", lw=1.2, zorder=5)
             overview.annotate(str(i + 1), (cx, cy), xytext=(6, 6), textcoords="offset points",
                               fontsize=9, fontweight="bold")
-    axes[0].legend(fontsize=7, loc="lower left")
+    if legend:
+        axes[0].legend(fontsize=SMALL, loc="lower left")
     return axes
+
+
+def _view_panel(ax, i, x, x1, x2, coords, half_width, centers):
+    """One zoomed panel of :func:`views`: point i, its two views and (optionally) its centre."""
+    j1, j2 = coords
+    cx, cy = x[i, j1], x[i, j2]
+    for v, (xv, name) in enumerate(((x1, "x1"), (x2, "x2")), start=1):
+        ax.plot([cx, xv[i, j1]], [cy, xv[i, j2]], color=VIEW_COLORS[name], lw=1.0, alpha=0.7)
+        ax.scatter(xv[i, j1], xv[i, j2], color=VIEW_COLORS[name], marker="D", s=36, zorder=3,
+                   label=f"view $x^{{({v})}}$")
+    ax.scatter(cx, cy, color=VIEW_COLORS["x"], marker="o", s=40, zorder=4, label="point $x$")
+    if centers is not None:
+        mu = np.atleast_2d(np.asarray(centers, dtype=float))
+        ax.scatter(mu[i, j1], mu[i, j2], color="0.5", marker="X", s=50, zorder=2,
+                   label="cluster centre")
+    ax.set_xlim(cx - half_width, cx + half_width)
+    ax.set_ylim(cy - half_width, cy + half_width)
+    ax.set_aspect("equal")
+    ax.set_xlabel(f"$x_{j1 + 1}$")
+    ax.set_ylabel(f"$x_{j2 + 1}$")
+    ax.set_title(f"point {i + 1}, zoomed to $\\pm${half_width:.3g}", fontsize=9)
+    ax.ticklabel_format(useOffset=False)
+    ax.locator_params(nbins=4)
+    ax.tick_params(labelsize=SMALL)
 
 
 def sample_figure(tau=7.0, rho=10 ** -1.5, n=100, seed=0, d=10, noise="isotropic"):
     """Figure of one sample (``sslcore.data.sample_points``): the (e1, e2) plane and x_2 by label.
 
-    Left: the points, colour = label, marker = hidden bit z (:func:`samples`). Right: histograms
+    Top: the points, colour = label, marker = hidden bit z (:func:`samples`). Bottom: histograms
     of the e2 coordinate x_2 for the two labels; they coincide up to sampling error because
-    x_2 = tau*z + rho*xi_2 and z is independent of the label. Returns the Figure (for widgets).
+    x_2 = tau*z + rho*xi_2 and z is independent of the label. Legends sit right of the panels.
+    Returns the Figure (for widgets).
     """
     from . import data as _data
 
     n = int(n)
     D = _data.sample_points(n, d=int(d), tau=tau, rho=rho, seed=int(seed), noise=noise)
-    fig, (ax, bx) = figure(ncols=2, width=4.6, height=3.6)
-    samples(D, ax=ax, title=f"Sample: n={n}, $\\tau$={tau:.3g}, $\\rho$={rho:.3g}")
+    fig, (ax, bx) = figure(nrows=2, width=COLUMN_INCHES, height=2.9)
+    samples(D, ax=ax, title=f"Sample: n={n}, $\\tau$={tau:.3g}, $\\rho$={rho:.3g}", legend="side")
     lo, hi = D.x[:, 1].min(), D.x[:, 1].max()
     pad = 0.05 * (hi - lo) + 0.1
     bins = np.linspace(lo - pad, hi + pad, 25)
     for yy, color, lab in ((0, COLORS["ssl"], "label +"), (1, COLORS["sl"], "label −")):
         m = D.y == yy
         bx.hist(D.x[m, 1], bins=bins, color=color, alpha=0.5, edgecolor="white",
-                label=f"{lab} ({int(m.sum())} points)")
+                label=f"{lab}\n({int(m.sum())} points)")
     bx.set_xlabel("$x_2$ (hidden feature $e_2$)")
     bx.set_ylabel("number of points")
     bx.set_title("$x_2$ does not depend on the label")
-    bx.legend(fontsize=8)
+    side_legend(bx)
     fig.tight_layout()
     return fig
 
 
 def e2_profiles(b, ssl_values, sl_values, axes=None, ssl_label="SSL objective (maximized)",
                 sl_label="SL loss (minimized)"):
-    """Two panels: an SSL objective and an SL loss against the e2 weight b (per point).
+    """Two panels side by side: an SSL objective (left) and an SL loss (right) against the e2
+    weight b (per point).
 
-    ``b`` (G,), ``ssl_values`` and ``sl_values`` (G,). The best b on the grid (argmax for SSL,
-    argmin for SL) is marked with a dashed line. Returns the two axes.
+    ``b`` (G,), ``ssl_values`` and ``sl_values`` (G,). The labels are the panel titles; the best
+    b on the grid (argmax for SSL, argmin for SL) is marked with a dashed line, given in the
+    legend. Returns the two axes.
     """
     b, ssl_values, sl_values = (np.asarray(a, dtype=float) for a in (b, ssl_values, sl_values))
     if not (b.shape == ssl_values.shape == sl_values.shape) or b.ndim != 1:
         raise ValueError("b, ssl_values and sl_values must be 1-D arrays of the same length")
     created = axes is None
     if created:
-        _, axes = figure(ncols=2, width=4.6, height=3.4)
+        _, axes = figure(ncols=2, width=COLUMN_INCHES / 2, height=3.0)
     for ax, vals, color, lab, best in ((axes[0], ssl_values, COLORS["ssl"], ssl_label, np.argmax),
                                        (axes[1], sl_values, COLORS["sl"], sl_label, np.argmin)):
-        ax.plot(b, vals, color=color, lw=1.8, label=lab)
+        ax.plot(b, vals, color=color, lw=1.8)
         i = int(best(vals))
         ax.axvline(b[i], color=color, ls="--", lw=0.9, label=f"best $b$ = {b[i]:.2f}")
-        ax.set_xlabel("$b$ = weight along $e_2$ of each neuron")
+        ax.set_xlabel("$b$ = weight of each neuron on $e_2$")
         ax.set_ylabel("value per point")
-        ax.set_title(lab)
-        ax.legend(fontsize=8)
+        ax.set_title(lab, fontsize=9)
+        ax.legend(fontsize=SMALL, loc="best")
     if created:
         axes[0].figure.tight_layout()
     return axes
 
 
 def views_figure(data, x1, x2, idx, rho, tau=None):
-    """The augmentation at a glance: a 2 x 3 grid of panels; returns the Figure.
+    """The augmentation at a glance: a grid of 3 rows x 2 panels; returns the Figure.
 
-    Top left: the sample (:func:`samples`) with the chosen points ``idx`` circled. Next four
-    slots: :func:`views` of up to four chosen points (zoomed, same scale). Bottom right: the
-    displacements (x^(v) - x)/rho of all points, views and all d coordinates pooled, against
-    the N(0, 1) density they follow (the augmentation noise is isotropic in all d coordinates).
-    With ``tau`` given, the zoomed panels also show the cluster centres.
+    First panel (top left): the sample (:func:`samples`) with the chosen points ``idx`` circled.
+    Next four slots: :func:`views` of up to four chosen points (zoomed, same scale). Last panel
+    (bottom right): the displacements (x^(v) - x)/rho of all points, views and all d coordinates
+    pooled, against the N(0, 1) density they follow (the augmentation noise is isotropic in all
+    d coordinates). With ``tau`` given, the zoomed panels also show the cluster centres. The
+    legend of the zoomed panels is under the grid.
     """
     from . import data as _data
 
@@ -312,15 +373,24 @@ def views_figure(data, x1, x2, idx, rho, tau=None):
         raise ValueError(f"idx must name 1 to 4 points, got {len(idx)}")
     if not rho > 0:
         raise ValueError(f"rho={rho!r} must be > 0")
-    fig, axes = figure(ncols=3, nrows=2, width=3.3, height=3.1)
+    fig, axes = figure(ncols=2, nrows=3, width=COLUMN_INCHES / 2, height=2.75)
     samples(data, ax=axes[0], title="The sample; circled: shown zoomed")
+    axes[0].title.set_fontsize(10)
     centers = None if tau is None else _data.cluster_means(data.x.shape[-1], tau)[data.c[idx]]
     views(data.x[idx], x1[idx], x2[idx], axes=axes[1:1 + len(idx)], overview=axes[0],
-          centers=centers)
+          centers=centers, legend=False)
     for ax in axes[1 + len(idx):5]:
         ax.set_visible(False)
-    z = np.concatenate([(x1 - data.x).ravel(), (x2 - data.x).ravel()]) / rho
-    ax = axes[5]
+    _noise_histogram(axes[5], np.concatenate([(x1 - data.x).ravel(), (x2 - data.x).ravel()]) / rho)
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=SMALL,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+def _noise_histogram(ax, z):
+    """Histogram of the standardized view offsets z against the N(0, 1) density."""
     ax.hist(z, bins=40, range=(-4, 4), density=True, color="0.6", edgecolor="white",
             label=f"{z.size} coordinates")
     t = np.linspace(-4, 4, 200)
@@ -329,7 +399,5 @@ def views_figure(data, x1, x2, idx, rho, tau=None):
     ax.set_xlabel(r"$(x^{(v)}_j - x_j)/\rho$, all $v$, $i$, $j$")
     ax.set_ylabel("density")
     ax.set_title("Augmentation noise / $\\rho$", fontsize=9)
-    ax.set_ylim(0, 0.55)
-    ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    return fig
+    ax.set_ylim(0, 0.62)
+    ax.legend(fontsize=SMALL, loc="upper left")

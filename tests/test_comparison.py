@@ -129,8 +129,12 @@ def test_summary_markdown():
     summ = {"ssl_near": analysis.summarize(W), "sl": analysis.summarize(W)}
     md = comparison.summary_markdown(summ)
     lines = md.splitlines()
-    assert len(lines) == 4 and lines[0].startswith("| run |") and "SSL, `near` init" in lines[2]
-    assert "1.500 ± 0.500" in md and "−1.500 ± 0.500" in md
+    # one row per quantity, one column per run: narrow enough for the page
+    assert len(lines) == 2 + len(comparison.COLUMNS) and lines[0].startswith("| quantity |")
+    assert "SSL, `near` init" in lines[0] and "| SL |" in lines[0]
+    assert lines[2] == "| $w_{11}$ | 1.500 ± 0.500 | 1.500 ± 0.500 |"
+    assert "−1.500 ± 0.500" in md
+    assert max(len(line) for line in lines) <= 85
     with pytest.raises(ValueError, match="names"):
         comparison.summary_markdown(summ, names=["ssl_sign"])
 
@@ -139,8 +143,11 @@ def test_probe_markdown():
     acc = {(r, t, l2): np.array([0.5, 0.7]) for r in ("SSL", "SL") for t in ("y", "z") for l2 in (1e-2, 1e-6)}
     md = comparison.probe_markdown(acc, ["SSL", "SL"], [1e-2, 1e-6])
     lines = md.splitlines()
-    assert len(lines) == 4 and lines[1].count("---") == 5
-    assert lines[2].startswith("| SSL |") and lines[2].count("0.600 ± 0.139") == 4   # 1.96 * 0.1 / sqrt(2)
+    # one row per (target, penalty), one column per representation
+    assert len(lines) == 6 and lines[1].count("---") == 3 and lines[0].endswith("| SSL | SL |")
+    assert lines[2].startswith("| label $y$, $\\lambda$ = 0.01 |")
+    assert lines[2].count("0.600 ± 0.139") == 2                  # 1.96 * 0.1 / sqrt(2)
+    assert max(len(line) for line in lines) <= 85
     with pytest.raises(ValueError, match="acc"):
         comparison.probe_markdown(acc, ["raw"], [1e-2])
 

@@ -90,10 +90,24 @@ def test_figures_return_figures_quickly():
 
 def test_format_rows_and_table_rows():
     rows = F.ift_table_rows({"2-D": F.population_ift(n_samples=0)})
-    text = F.format_rows(rows)
-    lines = text.splitlines()
-    assert len(lines) == 3 and lines[0].startswith("check") and "holds" in lines[2]
+    constants, condition = F.format_rows(rows).split("\n\n")
+    lines = constants.splitlines()
+    assert len(lines) == 3 and lines[0].startswith("check") and "holds" in condition.splitlines()[2]
     assert "87.7" in lines[2] and "0.0103" in lines[2]
+    # a wider table is split into tables of at most TABLE_WIDTH characters, each with the first
+    # column; the IFT rows split between the constants and the Jacobian condition
+    name = "rho = 10^-1.5, d = 30, neuron 1"
+    text = F.format_rows(F.ift_table_rows({name: F.population_ift(n_samples=0)}))
+    first, second = text.split("\n\n")
+    assert max(len(line) for line in text.splitlines()) <= F.TABLE_WIDTH <= 85
+    assert first.split()[:7] == ["check", "||A^-1||", "||f(x0)||", "r", "max|x-x0|", "root", "dist"]
+    assert second.split()[:3] == ["check", "sampled", "var"]
+    assert first.splitlines()[2].startswith(name) and second.splitlines()[2].startswith(name)
+    assert "holds" in second and "holds" not in first
+    wide = [{"k": "x", **{f"column {i}": i for i in range(12)}}]
+    narrow = F.format_rows(wide, width=30)                   # 1 + 2 * (2 + 8) <= 30 < 31
+    assert narrow.count("\n\n") == 5 and max(map(len, narrow.splitlines())) <= 30
+    assert "column 11" in narrow and narrow.count("k  column") == 6
     assert F.format_rows([{"a": 1, "b": np.nan, "c": True}]).splitlines()[2].split() == \
         ["1", "nan", "True"]
     assert F.format_rows([]) == ""
@@ -181,7 +195,7 @@ def test_comparison_figure_runs():
     traj = x0 + np.exp(-steps / 400.0)[None, :, None, None] * rng.normal(size=(S, 1, 2, 4))
     fig = F.comparison_figure(x0, x0, 0.01, study, traj[:, -1], traj[:, 4], steps, traj,
                               ALPHA, 100, 1e-3)
-    assert len(fig.axes) == 3
+    assert len(fig.axes) == 4 and not fig.axes[3].axison       # 3 panels and the legend
     circle = [p for p in fig.axes[1].patches if isinstance(p, matplotlib.patches.Circle)]
     assert len(circle) == 1 and circle[0].get_radius() == 0.01
     plt.close(fig)
