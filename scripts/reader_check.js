@@ -55,16 +55,21 @@
     if (s.overflowX === "hidden" || s.overflowX === "clip") return false;
     return /gradient/.test(s.backgroundImage) && /local/.test(s.backgroundAttachment);
   };
-  const CAND = "table, pre, mjx-container[display='true'], div.math, .cell_output img, " +
+  const CAND = "table, pre, mjx-container, div.math, .cell_output img, " +
                ".cell_output > .output, .widget-subarea, .jupyter-widgets img, .figure img, figure img";
   const cutoff = [];
   const seen = new Set();
   col.querySelectorAll(CAND).forEach(el => {
     if (!visible(el)) return;
+    // MathJax keeps an invisible copy of each formula (assistive MathML) that inflates
+    // scrollWidth: for a formula's own boxes, compare the drawn formula (mjx-math) instead.
+    const drawn = el.tagName === "MJX-CONTAINER" && el.querySelector("mjx-math");
+    const own = drawn ? new Set([el, el.parentElement]) : new Set();
     let clip = null;
     for (let a = el; a && a !== document.body; a = a.parentElement) {
       const s = getComputedStyle(a);
-      if (s.overflowX !== "visible" && (a.scrollWidth > a.clientWidth + 1)) { clip = a; break; }
+      const wide = own.has(a) ? drawn.getBoundingClientRect().width : a.scrollWidth;
+      if (s.overflowX !== "visible" && wide > a.clientWidth + 1) { clip = a; break; }
       if (a === col) break;
     }
     const r = el.getBoundingClientRect();
@@ -83,6 +88,20 @@
       const key = clip || el;
       if (!seen.has(key)) { seen.add(key); cutoff.push(msg + ": " + el.textContent.trim().slice(0, 60)); }
     }
+  });
+  // Any other box that clips its content (an admonition with overflow hidden, ...).
+  col.querySelectorAll("*").forEach(a => {
+    if (seen.has(a) || a.tagName.startsWith("MJX-") || !visible(a)) return;
+    const s = getComputedStyle(a);
+    if (s.overflowX === "visible") return;
+    const drawn = a.matches("span.math") && a.querySelector("mjx-math");
+    const wide = drawn ? drawn.getBoundingClientRect().width : a.scrollWidth;
+    if (wide <= a.clientWidth + 1 || a.clientWidth === 0) return;
+    if (!strict && scrollCue(a)) return;
+    seen.add(a);
+    cutoff.push(`${a.tagName.toLowerCase()}.${a.className.toString().split(" ")[0]} ${where(a)} clips its content ` +
+                `(${Math.round(wide)} px in ${a.clientWidth} px${strict ? "" : ", no sign that it scrolls"}): ` +
+                a.textContent.trim().slice(0, 60));
   });
   if (document.documentElement.scrollWidth > window.innerWidth + 1)
     cutoff.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} px wide in a ${window.innerWidth} px window`);

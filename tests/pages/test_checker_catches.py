@@ -31,6 +31,10 @@ PAGES = {
     # Chapter 3: the IFT table, its right columns hidden.
     "cutoff.html": ({"cut-off"}, '<div class="cell_output"><div class="output"><pre>'
                     + "check  ||A^-1||  ||f(x0)||  r  " * 8 + "</pre></div></div>"),
+    # A long inline name widening an exercise box that hides its overflow (390 px).
+    "clipbox.html": ({"cut-off"}, '<div class="admonition" style="overflow: hidden"><p>Call <code>'
+                     '<span style="white-space: nowrap">' + "training.init_ssl(config)" * 6
+                     + '</span></code></p></div>'),
     "marker.html": ({"nbval-marker"}, '<div class="cell_input"><pre># NBVAL_CHECK_OUTPUT\n'
                     'x = 1</pre></div>'),
     # Chapter 2's PAPER.md, the placeholder repository, a dead page and a dead anchor.
