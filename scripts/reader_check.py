@@ -249,7 +249,7 @@ def check_dom(report, page, width):
     for t in res["errors"]:
         report.add("error-output", t)
     body = res["text"]
-    for m in re.finditer(r".{0,40}NBVAL.{0,30}", body, re.I):
+    for m in re.finditer(r".{0,40}\bNBVAL_[A-Z_]+.{0,30}", body):
         report.add("nbval-marker", m.group(0))
     for m in re.finditer(r".{0,40}" + MACHINE_PATH.pattern + r".{0,40}", body):
         report.add("machine-path", m.group(0))

@@ -3,7 +3,8 @@ Assignment 2: the inverse function theorem, computed).
 
 Each ``check_*`` calls a student's function on random float64 inputs of several shapes (and
 on the paper's data), compares it with sslcore's implementation and with torch autograd, and
-prints one verdict line, e.g. ``Task 1: correct (max relative error 3e-16 ...)``. Otherwise it
+prints a verdict, e.g. ``Task 1: correct (max relative error 3e-16 ...)``, wrapped to
+79 characters (the width of a code cell on the book's pages). Otherwise it
 raises AssertionError saying what differs and by how much, with a hint when the answer matches
 a known mistake (regularizer missing, transposed, wrong sign, ...).
 
@@ -33,6 +34,8 @@ are called through a wrapper that stops a loop without an exit):
 """
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from . import analysis, data, models
@@ -41,6 +44,15 @@ from .theory import Objective, simplified_optimum
 
 SHAPES = ((1, 3), (7, 4), (30, 10))  # (n, d) of the random cases; a paper-like case is added
 RTOL = 1e-8                          # allowed max relative error of a gradient
+
+VERDICT_WIDTH = 79    # a longer line is cut off on the book's pages
+
+
+def _verdict(text):
+    """Print a check's verdict, wrapped to VERDICT_WIDTH characters (continuation lines
+    indented by two spaces)."""
+    print(textwrap.fill(text, VERDICT_WIDTH, subsequent_indent="  ", break_long_words=False,
+                        break_on_hyphens=False))
 
 
 def _rel(a, b):
@@ -159,8 +171,8 @@ def check_ssl_gradient(fn, verbose=True):
                 f"max |yours - expected| = {np.max(np.abs(got - want)):.3g}.{hint}")
         worst = max(worst, err)
     if verbose:
-        print(f"Task 1: correct (max relative error {worst:.1g} against sslcore and torch "
-              f"autograd, {len(inputs)} cases)")
+        _verdict(f"Task 1: correct (max relative error {worst:.1g} against sslcore and torch "
+                 f"autograd, {len(inputs)} cases)")
 
 
 def _half_ssl(W, x1, x2):
@@ -232,8 +244,8 @@ def check_sl_gradients(fn, verbose=True):
                     f"{np.max(np.abs(got - want)):.3g}.{_hint(got, want, mistakes)}")
             worst = max(worst, err)
     if verbose:
-        print(f"Task 2: correct (max relative error {worst:.1g} against sslcore and torch "
-              f"autograd, {len(inputs)} cases)")
+        _verdict(f"Task 2: correct (max relative error {worst:.1g} against sslcore and torch "
+                 f"autograd, {len(inputs)} cases)")
 
 
 # ------------------------------------------------------------------------------------ Task 3
@@ -297,8 +309,8 @@ def check_projection_length(fn, verbose=True):
                                  f"{want:.10g} (error {err:.3g}, allowed {tol:g}).{hint}")
         worst = max(worst, err)
     if verbose:
-        print(f"Task 3: correct (max absolute error {worst:.1g} over {len(projection_cases())} "
-              "cases, including nearly parallel neurons)")
+        _verdict(f"Task 3: correct (max absolute error {worst:.1g} over {len(projection_cases())} "
+                 "cases, including nearly parallel neurons)")
 
 
 # ------------------------------------------------------------------------------------ Task 4
@@ -344,8 +356,8 @@ def check_tau_sweep(results, taus, seeds, T, verbose=True):
                     f"(max relative difference {err:.3g}); train with {how} and keep "
                     "run.W_final (the weights after T steps, shape (seeds, 2, d))")
     if verbose:
-        print(f"Task 4: correct ({len(taus)} values of tau, {S} seeds, T = {T}: final weights "
-              "equal sslcore's)")
+        _verdict(f"Task 4: correct ({len(taus)} values of tau, {S} seeds, T = {T}: final weights "
+                 "equal sslcore's)")
 
 
 # ====================================================================================
@@ -485,9 +497,9 @@ def check_newton(fn, verbose=True):
         raise AssertionError(f"{task}: {where} your function evaluated f {len(calls)} times with "
                              f"max_iter={max_iter}: take at most max_iter steps.")
     if verbose:
-        print(f"Task 1: correct (critical points of g for {len(NEWTON_PARAMS)} values of "
-              f"(tau, alpha) within {worst:.0e} of sslcore; the exact step on a linear map; "
-              "RuntimeError on a 2-cycle)")
+        _verdict(f"Task 1: correct (critical points of g for {len(NEWTON_PARAMS)} values of "
+                 f"(tau, alpha) within {worst:.0e} of sslcore; the exact step on a linear map; "
+                 "RuntimeError on a 2-cycle)")
 
 
 # ------------------------------------------------------------------------------------ Task 2
@@ -644,8 +656,8 @@ def check_ift_constants(fn, verbose=True):
                                      f"allowed {RTOL:g}).{hint}")
             worst = max(worst, err)
     if verbose:
-        print(f"Task 2: correct (max relative error {worst:.0e}; {len(cases)} cases: 2 made-up "
-              "maps with known constants, 4 population checks against sslcore.ift.ift_check)")
+        _verdict(f"Task 2: correct (max relative error {worst:.0e}; {len(cases)} cases: 2 made-up "
+                 "maps with known constants, 4 population checks against sslcore.ift.ift_check)")
 
 
 # ------------------------------------------------------------------------------------ Task 3
@@ -740,6 +752,6 @@ def check_noise_threshold(condition_holds, largest_rho, verbose=True):
                              f"{len(wrong)} of {len(HOLDS_CASES)} noise levels ({'; '.join(wrong)})."
                              f"{hint}")
     if verbose:
-        print(f"Task 3: correct (bisection within rtol for {len(BISECTION_CASES)} thresholds, "
-              f"ValueError for {len(BAD_BRACKETS)} bad brackets; the sampled verdict equals "
-              f"sslcore's at {len(HOLDS_CASES)} (rho, d))")
+        _verdict(f"Task 3: correct (bisection within rtol for {len(BISECTION_CASES)} thresholds, "
+                 f"ValueError for {len(BAD_BRACKETS)} bad brackets; the sampled verdict equals "
+                 f"sslcore's at {len(HOLDS_CASES)} (rho, d))")

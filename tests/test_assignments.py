@@ -462,6 +462,24 @@ def test_instructor_notebook_is_complete(name):
     assert all(len(_source(c).splitlines()) <= 30 for c in code)
 
 
+WIDTH = 79   # the book's pages cut a longer line of a code cell or of its output
+
+
+@by_name
+def test_code_and_output_lines_fit_the_page(name):
+    long = []
+    for path in (_instructor(name), _student(name)):
+        nb = json.load(open(path))
+        for i, c in enumerate(nb["cells"]):
+            if c["cell_type"] != "code":
+                continue
+            outputs = "".join("".join(o.get("text", "")) for o in c["outputs"])
+            for kind, text in (("code", _source(c)), ("output", outputs)):
+                long += [f"{os.path.relpath(path, ROOT)}, cell {i}, {kind}: {len(line)} characters"
+                         for line in text.splitlines() if len(line) > WIDTH]
+    assert not long, "\n".join(long)
+
+
 @by_name
 def test_student_notebook_has_stubs_and_tags(name):
     nb = json.load(open(_student(name)))
