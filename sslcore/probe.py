@@ -1,8 +1,11 @@
-"""Linear probes of a frozen representation: L2-regularized logistic regression, in NumPy.
+"""Probes of a frozen representation: L2-regularized logistic regression, in NumPy.
 
-A probe asks what a representation makes *linearly* readable. For trained weights W (S, 2, d)
-(one row per seed) the representation of a point x is f(x) = s(W x) = (s(w_1.x), s(w_2.x)), the
-same map for the SSL model and for the first layer of the SL model. The probe is fitted on a
+A linear probe asks what a representation makes *linearly* readable; a polynomial probe
+(``degree=3``: logistic regression on all monomials of degree <= 3 of the features,
+:func:`polynomial_features`) asks what a simple nonlinear readout finds. For trained weights
+W (S, 2, d) (one row per seed) the representation of a point x is
+f(x) = s(W x) = (s(w_1.x), s(w_2.x)), the same map for the SSL model and for the first layer
+of the SL model. The probe is fitted on a
 fresh sample of the data distribution (not the training sample), and its accuracy is measured
 on a second fresh sample, for a target ``"y"`` (the label, sign of the e1 coordinate) or
 ``"z"`` (the hidden bit, presence of tau*e2). ``representation="raw"`` probes x itself (a
@@ -19,8 +22,10 @@ from the first generator, test sample from the second), independent of training.
 """
 from __future__ import annotations
 
+from itertools import combinations_with_replacement
 
 import numpy as np
+from scipy.special import ndtr
 
 from . import analysis, models
 from .config import _choice, _real
@@ -147,6 +152,24 @@ def predict(theta, X):
     return ((_design(np.asarray(X, dtype=np.float64)) @ theta[..., None])[..., 0] > 0).astype(float)
 
 
+def polynomial_features(X, degree):
+    """All monomials of degree 1..``degree`` of the p features of X (..., m, p), no constant.
+
+    Shape (..., m, P) with P = C(p + degree, degree) - 1, ordered by degree and, within a
+    degree, by ``itertools.combinations_with_replacement`` of the feature indices; for p = 2,
+    degree = 2: (x1, x2, x1^2, x1 x2, x2^2). Vectorized over points (one product per monomial).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    degree = _positive_int("degree", degree)
+    if X.ndim < 1 or X.shape[-1] < 1:
+        raise ValueError(f"X has shape {X.shape}: expected (..., m, p) with p >= 1")
+    p = X.shape[-1]
+    cols = [X[..., list(idx)].prod(-1)
+            for k in range(1, degree + 1)
+            for idx in combinations_with_replacement(range(p), k)]
+    return np.stack(cols, -1)
+
+
 def standardize(X_train, X_test):
     """Centre and scale both by the training sample's mean and std (per seed and feature)."""
     mu = X_train.mean(1, keepdims=True)
@@ -173,12 +196,16 @@ def probe_samples(seeds, n_train, n_test=None, d=10, tau=7.0, rho=None, noise="i
 
 
 def probe_accuracy(W, target="y", seeds=None, n_train=1000, n_test=1000, tau=7.0, rho=None,
-                   l2=1e-4, representation="sigmoid", noise="isotropic", by_cluster=False):
+                   l2=1e-4, representation="sigmoid", noise="isotropic", by_cluster=False,
+                   degree=1):
     """Test accuracy (S,) of a logistic probe on the representation s(W x) of each seed.
 
     W (S, 2, d): frozen weights, one row per seed. ``target``: "y" (label) or "z" (hidden bit).
     ``representation``: "sigmoid" (f(x) = s(W x)), "linear" (W x) or "raw" (x itself, a
-    baseline that uses W only for its shape). ``seeds`` (default 0..S-1) name the probe
+    baseline that uses W only for its shape). ``degree``: 1 is the linear probe; ``degree`` > 1
+    fits the logistic regression on :func:`polynomial_features` of the standardized
+    representation (standardized again), a nonlinear probe (degree 3: cubic, 9 features for the
+    2-neuron representation). ``seeds`` (default 0..S-1) name the probe
     streams. ``by_cluster=True``: accuracy on the test points of each cluster, shape (S, 4)
     (clusters e1, e1 + tau e2, -e1, -e1 + tau e2).
     """
@@ -192,6 +219,7 @@ def probe_accuracy(W, target="y", seeds=None, n_train=1000, n_test=1000, tau=7.0
     n_train = _positive_int("n_train", n_train, 2)
     n_test = _positive_int("n_test", n_test, 1)
     _nonneg("l2", l2)
+    degree = _positive_int("degree", degree)
     if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not tau > 0:
         raise ValueError(f"tau={tau!r} must be a real number > 0")
     train, test = probe_samples(seeds, n_train, n_test, d, tau, rho, noise)
@@ -202,6 +230,9 @@ def probe_accuracy(W, target="y", seeds=None, n_train=1000, n_test=1000, tau=7.0
     else:
         X_tr, X_te = train.x, test.x
     X_tr, X_te = standardize(X_tr, X_te)
+    if degree > 1:
+        X_tr, X_te = standardize(polynomial_features(X_tr, degree),
+                                 polynomial_features(X_te, degree))
     y_tr, y_te = getattr(train, target), getattr(test, target)
     theta = fit_logistic(X_tr, y_tr, l2=l2)
     correct = predict(theta, X_te) == y_te
@@ -209,6 +240,31 @@ def probe_accuracy(W, target="y", seeds=None, n_train=1000, n_test=1000, tau=7.0
         return correct.mean(-1)
     return np.stack([np.where(test.c == k, correct, 0).sum(-1) / np.maximum((test.c == k).sum(-1), 1)
                      for k in range(4)], -1)
+
+
+def z_accuracy_limit(W, tau=7.0, rho=None):
+    """The best accuracy (S,) of *any* classifier of z from s(W x): Phi(Delta / 2).
+
+    Within a cluster the pre-activations u = W x are Gaussian with covariance rho^2 G,
+    G = W W^T (isotropic data noise), and z = 1 shifts their mean by tau (w_12, w_22). Given
+    the label, the best rule for z is the linear discriminant of two Gaussians with equal
+    covariance, with accuracy Phi(Delta / 2), Delta = (tau / rho) sqrt(b^T G^+ b), b = (w_12,
+    w_22) (the shift in Mahalanobis units). s is invertible, so s(W x) carries the same
+    information as W x. This is the Bayes accuracy when the representation gives the label
+    for sure, i.e. when the two label groups are many noise widths apart (true for the
+    trained weights here: 2|w_k1| is dozens of rho ||w_k||); otherwise it is only an upper
+    estimate for the within-label part.
+    """
+    W = _weights(W)
+    if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not tau > 0:
+        raise ValueError(f"tau={tau!r} must be a real number > 0")
+    rho = W.shape[2] ** -1.5 if rho is None else _nonneg("rho", rho)
+    if rho == 0:
+        raise ValueError("rho=0: without noise the clusters are points; allowed rho > 0")
+    G = W @ np.swapaxes(W, 1, 2)                                # (S, 2, 2)
+    b = W[:, :, 1]                                              # e2 weights (S, 2)
+    m2 = np.einsum("si,sij,sj->s", b, np.linalg.pinv(G), b)
+    return ndtr(tau * np.sqrt(np.maximum(m2, 0.0)) / rho / 2)
 
 
 def mean_ci(values, z=1.96):

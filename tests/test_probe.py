@@ -106,6 +106,78 @@ def test_saturated_features_need_a_weak_penalty():
     assert np.all(strong < 0.9) and np.all(weak > 0.99) and np.all(linear > 0.99)
 
 
+def test_polynomial_features_by_hand():
+    X = np.array([[[2.0, 3.0], [-1.0, 0.5]]])            # (S=1, m=2, p=2)
+    Q = probe.polynomial_features(X, 2)
+    # x1, x2, x1^2, x1 x2, x2^2
+    assert np.array_equal(Q, [[[2, 3, 4, 6, 9], [-1, 0.5, 1, -0.5, 0.25]]])
+    C = probe.polynomial_features(X, 3)
+    assert C.shape == (1, 2, 9)                             # C(2 + 3, 3) - 1
+    # the cubic monomials x1^3, x1^2 x2, x1 x2^2, x2^3 follow the quadratic ones
+    assert np.array_equal(C[0, 0, 5:], [8, 12, 18, 27])
+    assert np.array_equal(probe.polynomial_features(X, 1), X)
+    assert probe.polynomial_features(np.zeros((3, 4, 10)), 3).shape == (3, 4, 285)
+    with pytest.raises(ValueError, match="degree"):
+        probe.polynomial_features(X, 0)
+
+
+def test_cubic_probe_reads_what_the_linear_probe_cannot():
+    # XOR: the target is the sign of x1 x2; a half-plane gets little more than chance
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(3, 4000, 2))
+    y = (X[..., 0] * X[..., 1] > 0).astype(float)
+    acc = {}
+    for degree in (1, 3):
+        tr, te = probe.standardize(probe.polynomial_features(X[:, :2000], degree),
+                                   probe.polynomial_features(X[:, 2000:], degree))
+        theta = probe.fit_logistic(tr, y[:, :2000], l2=1e-4)
+        acc[degree] = (probe.predict(theta, te) == y[:, 2000:]).mean(-1)
+    assert np.all(acc[1] < 0.65) and np.all(acc[3] > 0.97)
+
+
+def test_cubic_probe_of_a_representation():
+    # one neuron carries z only through a shift that points the same way for both labels,
+    # on top of a label-dependent level: no single threshold reads z, two thresholds do
+    W = _W([((3.0, 0.15), (-3.0, -0.15))] * 2)
+    lin = probe.probe_accuracy(W, "z", l2=1e-6, rho=0.01)
+    cub = probe.probe_accuracy(W, "z", l2=1e-6, rho=0.01, degree=3)
+    assert np.all(lin < 0.7) and np.all(cub > 0.95)
+    # degree 1 is the linear probe, exactly
+    assert np.array_equal(probe.probe_accuracy(W, "z", degree=1), probe.probe_accuracy(W, "z"))
+
+
+def test_z_accuracy_limit_matches_an_oracle_discriminant():
+    # Monte Carlo: the Bayes rule for z given the label, applied to fresh points
+    W = _W([((2.6, 0.02), (-2.6, -0.02)), ((2.6, 0.006), (-2.7, 0.001))])
+    W[:, :, 2:] = np.random.default_rng(5).normal(size=(2, 2, 8)) * 0.3
+    tau, rho = 7.0, 10 ** -1.5
+    limit = probe.z_accuracy_limit(W, tau, rho)
+    train, _ = probe.probe_samples([0, 1], 100_000, n_test=1)
+    u = train.x @ np.swapaxes(W, 1, 2)                     # (S, m, 2) pre-activations
+    G = W @ np.swapaxes(W, 1, 2) * rho ** 2
+    delta = tau * W[:, :, 1]                               # mean shift of u for z = 1
+    lab = np.where(train.y == 1, -1.0, 1.0)                # sign of the e1 coordinate
+    base = lab[..., None] * W[:, None, :, 0]               # mean of u for z = 0
+    proj = np.linalg.solve(G, delta[..., None])[..., 0]    # LDA direction
+    score = ((u - base - delta[:, None] / 2) * proj[:, None]).sum(-1)
+    acc = ((score > 0) == (train.z == 1)).mean(-1)
+    assert np.allclose(acc, limit, atol=0.006)             # 4 standard errors
+    assert np.all((0.55 < limit) & (limit < 0.95))
+
+
+def test_z_accuracy_limit_bounds_the_probes():
+    W = _W([((2.6, 0.02), (-2.6, -0.02))] * 3)
+    W[:, :, 2:] = 0.2
+    limit = probe.z_accuracy_limit(W)
+    cubic = probe.probe_accuracy(W, "z", l2=1e-6, degree=3, n_train=4000, n_test=4000)
+    linear = probe.probe_accuracy(W, "z", l2=1e-6, n_train=4000, n_test=4000)
+    assert np.all(cubic < limit + 0.02) and np.all(cubic > limit - 0.03)
+    assert np.all(linear < cubic - 0.1)
+    assert np.allclose(probe.z_accuracy_limit(_W([((3.8, 1.5), (-3.8, 1.5))])), 1.0)
+    with pytest.raises(ValueError, match="rho"):
+        probe.z_accuracy_limit(W, rho=0.0)
+
+
 def test_mean_ci():
     m, h = probe.mean_ci([0.5, 0.7, 0.6, 0.6])
     assert m == pytest.approx(0.6)
@@ -116,6 +188,7 @@ def test_mean_ci():
     (dict(target="w"), "target"), (dict(l2=-1.0), "l2"), (dict(n_train=1), "n_train"),
     (dict(n_test=0), "n_test"), (dict(representation="tanh"), "representation"),
     (dict(seeds=[0]), "seeds"), (dict(tau=0.0), "tau"), (dict(rho=-0.1), "rho"),
+    (dict(degree=0), "degree"), (dict(degree=2.0), "degree"),
 ])
 def test_probe_accuracy_rejects_bad_input(kwargs, name):
     W = _W([((1.0, 0.0), (0.0, 1.0))] * 2)
