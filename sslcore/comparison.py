@@ -1,8 +1,9 @@
 """Chapter 4: SSL against SL, side by side, and why they differ.
 
 * Figures of the paper's two simulations side by side: learning curves, final weights,
-  projection histograms (:func:`learning_curves_figure`, :func:`final_weights_figure`), and the
-  summary table as Markdown (:func:`summary_markdown`).
+  projection counts (:func:`learning_curves_figure`, :func:`final_weights_figure`; their parts
+  :func:`coordinate_curves` and :func:`projection_bars` also draw ``reproduce``'s figures), and
+  the summary table as Markdown (:func:`summary_markdown`).
 * Role alignment: the SL loss is symmetric under swapping the two neurons together with F_1, F_2,
   and some seeds end with neuron 1 on -e1 (w11 < 0). :func:`align_roles` swaps the neurons of
   those seeds so that w11 > 0 everywhere, for display only (every quantity in the summary table
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from scipy.optimize import minimize
 
 from . import analysis, models, plots
@@ -35,7 +37,8 @@ from .training import Run, sl_step, train_sl_many, train_ssl_many
 # summary table: (key of analysis.final_quantities, column header)
 COLUMNS = (("w11", "$w_{11}$"), ("w12", "$w_{12}$"), ("w21", "$w_{21}$"), ("w22", "$w_{22}$"),
            ("other_w1", "$\\Vert w_{1,3..d}\\Vert$"), ("other_w2", "$\\Vert w_{2,3..d}\\Vert$"),
-           ("cosine", "$\\cos(w_1, w_2)$"), ("proj_e1", "$\\Vert Pe_1\\Vert$"), ("proj_e2", "$\\Vert Pe_2\\Vert$"))
+           ("cosine", "$\\cos(w_1, w_2)$"), ("proj_e1", "$\\Vert Pe_1\\Vert$"),
+           ("proj_e2", "$\\Vert Pe_2\\Vert$"))
 # (\Vert, not \|: in a Markdown table "\|" is an escaped column separator)
 ROW_NAMES = {"ssl_near": "SSL, `near` init", "ssl_sign": "SSL, `sign` init", "sl": "SL"}
 
@@ -80,21 +83,92 @@ def sl_symmetric_optimum(beta=1 / 800, gamma=1 / 800):
     return float(res.x[0]), float(res.x[1])
 
 
+#: Curves closer than this fraction of the plotted range (at >= COINCIDE_SHARE of the steps)
+#: would hide one another if drawn alike.
+COINCIDE_TOL = 0.02
+COINCIDE_SHARE = 0.1
+#: Line styles: a plain curve; a curve that another one lies on (wide, underneath); the curves
+#: lying on it (narrow, dash-dotted or dotted, on top), so every coordinate stays visible.
+#: (Plain dashes are left to the critical-point lines of ``optimum``.)
+CURVE_STYLE = dict(lw=1.6, ls="-", zorder=2)
+UNDER_STYLE = dict(lw=4.0, ls="-", zorder=2)
+OVER_STYLES = (dict(lw=1.6, ls=(0, (5, 1.5, 1.5, 1.5)), zorder=3),
+               dict(lw=1.6, ls=(0, (1, 1.5)), zorder=4))
+
+
+def coinciding(curves, tol=COINCIDE_TOL, share=COINCIDE_SHARE):
+    """Pairs (i, j), i < j, of rows of ``curves`` (m, R) that lie within ``tol`` times the range
+    of all curves of each other at ``share`` or more of the points."""
+    c = np.asarray(curves, dtype=float)
+    span = float(np.nanmax(c) - np.nanmin(c)) if c.size else 0.0
+    span = span if span > 0 else 1.0
+    return [(i, j) for i in range(len(c)) for j in range(i + 1, len(c))
+            if np.mean(np.abs(c[i] - c[j]) <= tol * span) >= share]
+
+
+def curve_styles(curves):
+    """One line style per row of ``curves`` (m, R): :data:`CURVE_STYLE`; where curves coincide
+    (:func:`coinciding`), the first :data:`UNDER_STYLE` and the later ones :data:`OVER_STYLES`
+    (dash-dotted, then dotted) on top of it."""
+    pairs = coinciding(curves)
+    tops = {j for _, j in pairs}
+    styles = [dict(CURVE_STYLE) for _ in range(len(curves))]
+    for i, _ in pairs:
+        if i not in tops:
+            styles[i] = dict(UNDER_STYLE)
+    for j in tops:
+        rank = sum(1 for i, jj in pairs if jj == j and i in tops)
+        styles[j] = dict(OVER_STYLES[min(rank, len(OVER_STYLES) - 1)])
+    return styles
+
+
+def coordinate_curves(ax, steps, mean, lo=None, hi=None, optimum=None, title=None,
+                      legend="side"):
+    """w11, w12, w21, w22 against the step on ``ax``: ``mean`` (R, 2, 2), [:, k, j] = w_k,j+1,
+    with the band ``lo``..``hi`` (same shape). Curves that coincide get distinct styles
+    (:func:`curve_styles`); ``optimum`` (2, >= 2): dashed lines at a critical point's
+    (w_k1, w_k2); ``legend``: as ``plots.place_legend``. Returns ``ax``."""
+    names = tuple(plots.COORDS)
+    mean = np.asarray(mean, dtype=float)
+    curves = [mean[:, k, j] for k, j in plots.COORDS.values()]
+    for name, curve, style in zip(names, curves, curve_styles(curves)):
+        k, j = plots.COORDS[name]
+        color = plots.COORD_COLORS[name]
+        ax.plot(steps, curve, color=color, label=plots.LABELS[name], **style)
+        if lo is not None and hi is not None:
+            ax.fill_between(steps, np.asarray(lo)[:, k, j], np.asarray(hi)[:, k, j],
+                            color=color, alpha=0.25, lw=0)
+        if optimum is not None:
+            ax.axhline(optimum[k][j], color=color, ls="--", lw=0.9)
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel("weight value")
+    if title:
+        ax.set_title(title)
+    plots.place_legend(ax, legend)
+    return ax
+
+
+def _curves_of(run):
+    """(mean, lo, hi) over seeds of w_kj, j = 1, 2, each (R, 2, 2)."""
+    return analysis.mean_band(run.W[..., :2], axis=0)
+
+
 def learning_curves_figure(ssl_run, sl_run, ssl_optimum=None, sl_optimum=None):
     """SSL (top) and SL (bottom) learning curves, mean and 95% band over seeds, on one y scale;
     the legend is right of the top panel.
 
     The SL run is shown with aligned roles (:func:`align_roles`); optima (2, >= 2) are drawn
-    as dashed lines.
+    as dashed lines; curves that coincide (w12 and w22) are drawn wide and narrow dash-dotted.
     """
     aligned, swap = align_roles(sl_run)
     fig, axes = plots.figure(nrows=2, width=plots.COLUMN_INCHES, height=3.0)
     S = len(ssl_run.config.seeds)
-    plots.learning_curves(ssl_run, ax=axes[0], optimum=ssl_optimum,
-                          title=f"SSL, near init ({S} seeds, T = {ssl_run.config.T})")
-    plots.learning_curves(aligned, ax=axes[1], optimum=sl_optimum, legend=None,
-                          title=f"SL ({len(sl_run.config.seeds)} seeds, T = {sl_run.config.T}); "
-                                f"{int(swap.sum())} seeds role-aligned")
+    coordinate_curves(axes[0], ssl_run.steps, *_curves_of(ssl_run), optimum=ssl_optimum,
+                      title=f"SSL, {ssl_run.config.init} init ({S} seeds, T = {ssl_run.config.T})")
+    coordinate_curves(axes[1], aligned.steps, *_curves_of(aligned), optimum=sl_optimum,
+                      legend=None,
+                      title=f"SL ({len(sl_run.config.seeds)} seeds, T = {sl_run.config.T}); "
+                            f"{int(swap.sum())} seeds role-aligned")
     for ax in axes:
         ax.set_title(ax.get_title(), fontsize=10)
     lo = min(ax.get_ylim()[0] for ax in axes)
@@ -105,12 +179,48 @@ def learning_curves_figure(ssl_run, sl_run, ssl_optimum=None, sl_optimum=None):
     return fig
 
 
-def final_weights_figure(ssl_W, sl_W, bins=8):
-    """A 2 x 2 grid. Top: final (w_k1, w_k2) of both neurons over the seeds, SSL (left) and SL
-    (right), as trained, not aligned. Bottom: histograms of ||P e1|| and ||P e2|| for both."""
+def projection_bars(runs, axes, bins=8, legend=True):
+    """Counts over the seeds of ||P e1|| (``axes[0]``) and ||P e2|| (``axes[1]``) in ``bins``
+    equal bins of [0, 1]: in each bin one bar per run, side by side (no overlap, no mixed
+    colours), integer count ticks, the legend above the bars.
+
+    ``runs``: {label: (W_final (S, 2, d), colour)}. Returns the axes.
+    """
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise ValueError(f"bins={bins!r} is out of range: allowed an integer >= 1")
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    slot = 0.8 / bins / max(1, len(runs))          # the runs' bars touch; gaps between bins
+    for e, ax in enumerate(axes[:2]):
+        top = 0
+        for r, (label, (W, color)) in enumerate(runs.items()):
+            p = np.clip(analysis.projections(W)[e], 0.0, 1.0)
+            counts, _ = np.histogram(p, bins=edges)
+            ax.bar(edges[:-1] + 0.1 / bins + (r + 0.5) * slot, counts, width=slot,
+                   color=color, label=label, lw=0)
+            top = max(top, int(counts.max()))
+        top = max(top, 1)
+        ticks = MaxNLocator(nbins=5, integer=True).tick_values(0, top)
+        ax.set_yticks([t for t in ticks if 0 <= t <= top])    # counts: integers up to the top
+        ax.set_xlim(0, 1)
+        ax.set_xticks(edges, minor=True)             # bin edges
+        ax.grid(False, axis="x")
+        ax.grid(True, axis="x", which="minor", alpha=0.3)
+        ax.set_ylim(0, 1.45 * top)                  # room for the legend above the bars
+        ax.set_xlabel(rf"projection length $\|P e_{e + 1}\|$")
+        ax.set_ylabel("number of seeds")
+        ax.set_title(rf"Projection of $e_{e + 1}$", fontsize=10)
+        if legend:
+            ax.legend(fontsize=plots.SMALL, loc="upper center", ncol=len(runs))
+    return axes
+
+
+def final_weights_figure(ssl_W, sl_W, bins=8, ssl_init="near"):
+    """A 2 x 2 grid. Top: final (w_k1, w_k2) of both neurons over the seeds, SSL (left; trained
+    from ``ssl_init``) and SL (right), as trained, not aligned. Bottom: counts of ||P e1|| and
+    ||P e2|| for both (:func:`projection_bars`)."""
     fig, axes = plots.figure(ncols=2, nrows=2, width=plots.COLUMN_INCHES / 2, height=3.0)
     plots.final_scatter(ssl_W, ax=axes[0], color=plots.COLORS["ssl"],
-                        title="SSL (near): final $(w_{k1}, w_{k2})$", label="SSL")
+                        title=f"SSL ({ssl_init}): final $(w_{{k1}}, w_{{k2}})$", label="SSL")
     plots.final_scatter(sl_W, ax=axes[1], color=plots.COLORS["sl"],
                         title="SL: final $(w_{k1}, w_{k2})$", label="SL")
     for ax in axes[:2]:
@@ -118,8 +228,8 @@ def final_weights_figure(ssl_W, sl_W, bins=8):
     for ax in axes[:2]:
         ax.set_xlim(-4.8, 4.8)
         ax.set_ylim(-0.4, 2.0)
-    plots.projection_histograms({"SSL": (ssl_W, plots.COLORS["ssl"]), "SL": (sl_W, plots.COLORS["sl"])},
-                                axes=axes[2:], bins=bins)
+    projection_bars({"SSL": (ssl_W, plots.COLORS["ssl"]), "SL": (sl_W, plots.COLORS["sl"])},
+                    axes=axes[2:], bins=bins)
     fig.tight_layout()
     return fig
 
@@ -282,7 +392,8 @@ def mechanism_figure(decay, kicked, seed=0):
     steps = decay["steps"]
     ax.semilogy(steps, np.median(np.moveaxis(decay["e2"], 1, -1).reshape(-1, len(steps)), axis=0),
                 color=plots.COLORS["sl"], lw=1.8, label="$|w_{k2}(t)|/|w_{k2}(0)|$\n(median)")
-    ax.semilogy(steps, np.median(np.moveaxis(decay["other"], 1, -1).reshape(-1, len(steps)), axis=0),
+    other = np.median(np.moveaxis(decay["other"], 1, -1).reshape(-1, len(steps)), axis=0)
+    ax.semilogy(steps, other,
                 color="0.45", lw=1.8, label="$\\|w_{k,3..d}(t)\\|/\\|w_{k,3..d}(0)\\|$\n(median)")
     ax.semilogy(steps, decay["predicted"], color=plots.COLORS["theory"], ls="--", lw=1.2,
                 label="weight decay alone\n$(1-2\\beta n\\eta)^t$")
@@ -320,7 +431,8 @@ def span_parts(W):
     v = s - (s * u).sum(-1, keepdims=True) * u
     nv = np.linalg.norm(v, axis=-1)
     e2_u, e2_v = np.abs(u[:, 1]), np.abs(v[:, 1])
-    return {"proj_e2": np.sqrt(e2_u**2 + (e2_v / nv) ** 2), "e2_u": e2_u, "e2_v": e2_v, "norm_v": nv}
+    return {"proj_e2": np.sqrt(e2_u**2 + (e2_v / nv) ** 2), "e2_u": e2_u, "e2_v": e2_v,
+            "norm_v": nv}
 
 
 def extrapolate_other(W, factor):
@@ -364,18 +476,23 @@ def phase_diagram(taus, rhos, seeds=3, T=4000, sl_T=4000, d=10):
         raise ValueError(f"seeds={seeds!r} must be an integer >= 1")
     seed_t = tuple(range(int(seeds)))
     grid = [(r, t) for r in rhos for t in taus]
-    ssl = train_ssl_many([SSLConfig(d=d, tau=float(t), rho=float(r), seeds=seed_t, T=T, record_every=T)
+    ssl = train_ssl_many([SSLConfig(d=d, tau=float(t), rho=float(r), seeds=seed_t, T=T,
+                                    record_every=T)
                           for r, t in grid])
-    sl = train_sl_many([SLConfig(d=d, tau=float(t), rho=float(r), seeds=seed_t, T=sl_T, record_every=sl_T)
+    sl = train_sl_many([SLConfig(d=d, tau=float(t), rho=float(r), seeds=seed_t, T=sl_T,
+                                 record_every=sl_T)
                         for r, t in grid])
     shape = (len(rhos), len(taus), int(seeds))
 
     def proj(runs, k):
         return np.stack([analysis.projections(run.W_final)[k] for run in runs]).reshape(shape)
 
-    share = np.stack([np.abs(analysis.normalized(run.W_final)[..., 1]).max(-1) for run in sl]).reshape(shape)
-    same = np.stack([np.sign(run.W_final[:, 0, 0]) == np.sign(run.W_final[:, 1, 0]) for run in ssl]).reshape(shape)
-    return PhaseDiagram(taus, rhos, proj(ssl, 0), proj(ssl, 1), proj(sl, 0), proj(sl, 1), share, same)
+    share = np.stack([np.abs(analysis.normalized(run.W_final)[..., 1]).max(-1)
+                      for run in sl]).reshape(shape)
+    same = np.stack([np.sign(run.W_final[:, 0, 0]) == np.sign(run.W_final[:, 1, 0])
+                     for run in ssl]).reshape(shape)
+    return PhaseDiagram(taus, rhos, proj(ssl, 0), proj(ssl, 1), proj(sl, 0), proj(sl, 1),
+                        share, same)
 
 
 def phase_figure(pd: PhaseDiagram, mark=None):
@@ -411,7 +528,8 @@ def phase_figure(pd: PhaseDiagram, mark=None):
 def live_runs(tau=7.0, rho=10 ** -1.5, alpha=1 / 800, seeds=3, T=1500, sl_T=1500):
     """SSL (near init, weight decay alpha) and SL (beta = gamma = alpha) for a few seeds."""
     seed_t = tuple(range(int(seeds)))
-    ssl = train_ssl_many([SSLConfig(tau=tau, rho=rho, alpha=alpha, seeds=seed_t, T=T, record_every=T)])[0]
+    ssl = train_ssl_many([SSLConfig(tau=tau, rho=rho, alpha=alpha, seeds=seed_t, T=T,
+                                    record_every=T)])[0]
     sl = train_sl_many([SLConfig(tau=tau, rho=rho, beta=alpha, gamma=alpha, seeds=seed_t, T=sl_T,
                                  record_every=sl_T)])[0]
     return ssl, sl
@@ -428,7 +546,8 @@ def live_figure(tau=7.0, rho=10 ** -1.5, alpha=1 / 800, seeds=3, T=1500, sl_T=15
                         title=f"final $(w_{{k1}}, w_{{k2}})$: $\\tau$={tau:.3g}, "
                               f"$\\rho$={rho:.3g}, $\\alpha$={alpha:.3g}")
     axes[0].title.set_fontsize(10)
-    axes[0].scatter(sl.W_final[:, :, 0].ravel(), sl.W_final[:, :, 1].ravel(), color=plots.COLORS["sl"],
+    axes[0].scatter(sl.W_final[:, :, 0].ravel(), sl.W_final[:, :, 1].ravel(),
+                    color=plots.COLORS["sl"],
                     marker="s", alpha=0.75, label="SL: both neurons")
     plots.side_legend(axes[0])
     ax = axes[1]
@@ -437,7 +556,8 @@ def live_figure(tau=7.0, rho=10 ** -1.5, alpha=1 / 800, seeds=3, T=1500, sl_T=15
         p1, p2 = analysis.projections(run.W_final)
         for j, p in enumerate((p1, p2)):
             xs = j + (i - 0.5) * width + np.linspace(-0.08, 0.08, len(p))
-            ax.bar(j + (i - 0.5) * width, p.mean(), width * 0.9, color=plots.COLORS[name], alpha=0.35,
+            ax.bar(j + (i - 0.5) * width, p.mean(), width * 0.9, color=plots.COLORS[name],
+                   alpha=0.35,
                    label=f"{name.upper()}\n(bar: mean)" if j == 0 else None)
             ax.scatter(xs, p, color=plots.COLORS[name], s=14, zorder=3)
     ax.set_xticks([0, 1], [r"$\|Pe_1\|$", r"$\|Pe_2\|$"])

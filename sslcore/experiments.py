@@ -1,15 +1,28 @@
-"""The paper's three experiments (SSL near, SSL sign, SL), run in parallel, and their outputs.
+"""The paper's three experiments (SSL near, SSL sign, SL), trained in chunks of seeds; outputs.
 
 ``run_paper`` trains all three with the paper's settings; ``write_outputs`` writes the figures,
 ``summary.json`` and ``final_weights.npz`` of ``python -m sslcore reproduce``.
+
+Seeds are trained ``chunk`` at a time (default :data:`CHUNK`), so memory does not grow with the
+number of seeds. Of each chunk only what the outputs need is kept (:class:`Outcome`): every
+seed's final weights, and per recorded step the mean and spread over seeds of w11, w12, w21,
+w22 for the learning curves. Each seed has its own random streams (``data.streams``; the
+reference mode seeds one RandomState per seed), so the weights do not depend on the chunking.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import shutil
+import signal
+import tempfile
+import threading
+import time
+import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -20,6 +33,13 @@ from .training import train_sl, train_ssl_many
 
 NAMES = ("ssl_near", "ssl_sign", "sl")
 TABLE_KEYS = ("w11", "w12", "w21", "w22", "other_w1", "other_w2", "cosine", "proj_e1", "proj_e2")
+#: Seeds trained together. Measured peak memory of one process for a chunk of the paper's SSL
+#: (both inits) or SL: about 145 MB at 50 seeds (about 1.4 MB per seed and init).
+CHUNK = 50
+#: Runs above this many seed-steps print a time estimate first (the default run has 320 000).
+ESTIMATE_ABOVE = 1_000_000
+OUTPUT_FILES = ("summary.json", "final_weights.npz", "learning_curves_ssl_near.png",
+                "learning_curves_sl.png", "final_weights.png", "projections.png")
 
 
 def paper_configs(seeds=20, steps=4000, sl_steps=None, rng="clean", record_every=10):
@@ -31,68 +51,222 @@ def paper_configs(seeds=20, steps=4000, sl_steps=None, rng="clean", record_every
             "sl": SLConfig(T=sl_steps, **common)}
 
 
+# ----------------------------------------------------------------------------- run cache
 def cache_dir():
     """Folder of cached runs: $SSLCORE_CACHE, else ~/.cache/sslcore."""
-    return os.environ.get("SSLCORE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "sslcore")
+    return (os.environ.get("SSLCORE_CACHE")
+            or os.path.join(os.path.expanduser("~"), ".cache", "sslcore"))
+
+
+def cache_path(cfg):
+    """The cache file of ``cfg``: keyed by a hash of the configuration and the package version."""
+    from . import __version__
+
+    blob = json.dumps([cfg.to_dict(), __version__], sort_keys=True).encode()
+    key = hashlib.sha256(blob).hexdigest()[:16]
+    return os.path.join(cache_dir(), f"{type(cfg).__name__}-{key}.npz")
+
+
+def _one_line(text, limit=300):
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def cached(cfg, progress=False):
     """Train ``cfg`` (SSLConfig or SLConfig) once; later calls load the saved Run.
 
     Runs are keyed by a hash of the full configuration and the package version, so chapters
-    that need the same run (e.g. the paper's SSL run in chapters 2 and 4) train it once.
+    that need the same run (e.g. the paper's SSL run in chapters 2 and 4) train it once. An
+    entry that cannot be read (damaged, not a run, another configuration) is retrained with a
+    warning and overwritten; a cache that cannot be written only gives a warning.
     """
-    from . import __version__
     from .training import Run, train
 
-    key = hashlib.sha256(json.dumps([cfg.to_dict(), __version__], sort_keys=True).encode()).hexdigest()[:16]
-    path = os.path.join(cache_dir(), f"{type(cfg).__name__}-{key}.npz")
+    path = cache_path(cfg)
     if os.path.exists(path):
         try:
             return Run.load(path, expected=cfg)
-        except ValueError:
-            pass  # stale or damaged: train again
+        except (ValueError, OSError) as exc:
+            warnings.warn(f"run cache: ignoring {path}: {_one_line(exc)}; training again",
+                          RuntimeWarning, stacklevel=2)
     run = train(cfg, progress=progress)
-    os.makedirs(cache_dir(), exist_ok=True)
     tmp = f"{path}.{os.getpid()}.tmp.npz"
-    run.save(tmp)
-    os.replace(tmp, path)
+    try:
+        os.makedirs(cache_dir(), exist_ok=True)
+        run.save(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        warnings.warn(f"run cache: cannot save {path}: {_one_line(exc)}; the run is not cached",
+                      RuntimeWarning, stacklevel=2)
+        if os.path.isfile(tmp):
+            os.remove(tmp)
     return run
 
 
-def _job(name, cfgs):
-    if name == "ssl":
-        return train_ssl_many(cfgs)
-    return [train_sl(cfgs[0])]
+# ----------------------------------------------------------------------------- outcomes
+@dataclass
+class Outcome:
+    """What ``reproduce`` keeps of one experiment over all its seeds.
+
+    W_final (S, 2, d), F_final (S, 2) or None; steps (R,) recorded steps; curve_mean and
+    curve_m2 (R, 2, 2): mean over seeds of w_kj (j = 1, 2) at each recorded step and the sum of
+    squared deviations from it (combined across chunks with Chan's formula).
+    """
+
+    config: SSLConfig | SLConfig
+    steps: np.ndarray
+    W_final: np.ndarray
+    F_final: np.ndarray | None
+    curve_mean: np.ndarray
+    curve_m2: np.ndarray
+
+    @classmethod
+    def from_run(cls, run, config=None):
+        """The outcome of a ``training.Run`` (``config`` replaces the run's)."""
+        w = run.W[..., :2]                                 # (S, R, 2, 2)
+        mean = w.mean(axis=0)
+        return cls(config or run.config, run.steps, run.W_final, run.F_final, mean,
+                   ((w - mean) ** 2).sum(axis=0))
+
+    @property
+    def count(self):
+        return len(self.W_final)
+
+    def band(self, z=1.96):
+        """(mean, lo, hi), each (R, 2, 2): the mean over seeds and mean -+ z std / sqrt(S), as
+        ``analysis.mean_band``."""
+        half = z * np.sqrt(self.curve_m2 / self.count) / np.sqrt(self.count)
+        return self.curve_mean, self.curve_mean - half, self.curve_mean + half
 
 
-def run_paper(configs=None, jobs=2, progress=True):
-    """Train the three experiments; SSL (both inits, one vectorized loop) and SL in parallel.
+def _merge_moments(na, mean_a, m2_a, nb, mean_b, m2_b):
+    """(count, mean, M2) of two groups together (Chan et al.'s pairwise formula)."""
+    if na == 0:
+        return nb, mean_b, m2_b
+    delta = mean_b - mean_a
+    n = na + nb
+    return n, mean_a + delta * (nb / n), m2_a + m2_b + delta**2 * (na * nb / n)
 
-    Returns {"ssl_near": Run, "ssl_sign": Run, "sl": Run}.
+
+def as_outcomes(runs, names=NAMES):
+    """{name: Outcome} for ``names`` from {name: Run or Outcome} (other keys are ignored)."""
+    return {k: runs[k] if isinstance(runs[k], Outcome) else Outcome.from_run(runs[k])
+            for k in names if k in runs}
+
+
+# ----------------------------------------------------------------------------- training
+def chunks(cfg, chunk=CHUNK):
+    """``cfg`` split into configurations of at most ``chunk`` consecutive seeds."""
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ValueError(f"chunk={chunk!r} is out of range: allowed an integer >= 1")
+    s = cfg.seeds
+    return [cfg if len(s) <= chunk else cfg.replace(seeds=s[i:i + chunk])
+            for i in range(0, len(s), chunk)]
+
+
+def _tasks(configs, chunk):
+    """[(kind, cfgs, seed-steps)]: per chunk one SSL task (both inits) and one SL task."""
+    near, sign, sl = (chunks(configs[k], chunk) for k in NAMES)
+    tasks = []
+    for a, b, c in zip(near, sign, sl):
+        tasks.append(("ssl", (a, b), len(a.seeds) * (a.T + b.T)))
+        tasks.append(("sl", (c,), len(c.seeds) * c.T))
+    return tasks
+
+
+def _train(kind, cfgs):
+    """Train one task and reduce it to Outcomes (in the worker: only they travel back)."""
+    runs = train_ssl_many(list(cfgs)) if kind == "ssl" else [train_sl(cfgs[0])]
+    return [Outcome.from_run(run) for run in runs]
+
+
+def _train_task(task):
+    return _train(task[0], task[1])
+
+
+def _ignore_sigint():
+    """Workers ignore Ctrl-C: the parent stops them (no tracebacks from the workers)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def seed_steps(configs):
+    """Total work of the three experiments in seed-steps."""
+    return sum(len(configs[k].seeds) * configs[k].T for k in NAMES)
+
+
+def estimate_seconds(configs, jobs=2, chunk=CHUNK, warmup_steps=40):
+    """Estimated training time (s) of ``run_paper``: one chunk is trained for ``warmup_steps``
+    SSL steps (twice as many SL steps) here, and the time per step is extrapolated to all
+    chunks and steps, assuming ``jobs`` free cores. An estimate: load and the start-up cost of
+    each chunk (data, initialization) are not modelled."""
+    s = min(chunk, len(configs["sl"].seeds))
+    w = {k: configs[k].replace(seeds=configs[k].seeds[:s],
+                               T=warmup_steps * (2 if k == "sl" else 1)) for k in NAMES}
+    t0 = time.perf_counter()
+    train_ssl_many([w["ssl_near"], w["ssl_sign"]])
+    t1 = time.perf_counter()
+    train_sl(w["sl"])
+    t2 = time.perf_counter()
+    n_chunks = -(-len(configs["sl"].seeds) // s)
+    ssl = (t1 - t0) / warmup_steps * configs["ssl_near"].T
+    sl = (t2 - t1) / (2 * warmup_steps) * configs["sl"].T
+    return max((ssl + sl) * n_chunks / max(1, min(jobs, 2)), ssl, sl)
+
+
+def run_paper(configs=None, jobs=2, progress=True, chunk=CHUNK):
+    """Train the three experiments; returns {"ssl_near", "ssl_sign", "sl": :class:`Outcome`}.
+
+    Seeds are trained ``chunk`` at a time: per chunk, SSL (both inits, one vectorized loop) and
+    SL are two tasks, run in ``jobs`` (1 or 2) processes. The progress bar counts seed-steps
+    and moves when a task ends. On KeyboardInterrupt the workers are stopped and it propagates.
     """
     configs = configs or paper_configs()
-    tasks = {"ssl": [configs["ssl_near"], configs["ssl_sign"]], "sl": [configs["sl"]]}
-    results = {}
-    with tqdm(total=len(NAMES), desc="experiments", disable=not progress) as bar:
-        if jobs <= 1:
-            for name, cfgs in tasks.items():
-                results[name] = _job(name, cfgs)
-                bar.update(len(cfgs))
-        else:
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            ctx = multiprocessing.get_context(method)
-            with ProcessPoolExecutor(max_workers=min(jobs, 2), mp_context=ctx) as pool:
-                futures = {name: pool.submit(_job, name, cfgs) for name, cfgs in tasks.items()}
-                for name in ("sl", "ssl"):
-                    results[name] = futures[name].result()
-                    bar.update(len(tasks[name]))
-    near, sign = results["ssl"]
-    return {"ssl_near": near, "ssl_sign": sign, "sl": results["sl"][0]}
+    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or not 1 <= jobs <= 2:
+        raise ValueError(f"jobs={jobs!r} is out of range: allowed 1 or 2")
+    tasks = _tasks(configs, chunk)
+    parts = {name: [] for name in NAMES}             # each chunk, its curves dropped
+    moments = {name: (0, None, None) for name in NAMES}
+
+    def collect(result):
+        for name, out in zip(("ssl_near", "ssl_sign") if len(result) == 2 else ("sl",), result):
+            moments[name] = _merge_moments(*moments[name], out.count, out.curve_mean,
+                                           out.curve_m2)
+            parts[name].append(dataclasses.replace(out, curve_mean=None, curve_m2=None))
+
+    pool = None
+    if jobs == 2:                  # workers start before the bar's monitor thread
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        pool = multiprocessing.get_context(method).Pool(2, initializer=_ignore_sigint)
+    try:
+        with tqdm(total=sum(t[2] for t in tasks), desc="training", unit="seed-step",
+                  unit_scale=True, disable=not progress, smoothing=0.1) as bar:
+            # in order (imap), so the merged curves do not depend on timing
+            results = pool.imap(_train_task, tasks) if pool else map(_train_task, tasks)
+            for task, result in zip(tasks, results):
+                collect(result)
+                bar.update(task[2])
+        if pool:
+            pool.close()
+    except BaseException:
+        if pool:
+            pool.terminate()
+        raise
+    finally:
+        if pool:
+            pool.join()
+    out = {}
+    for name in NAMES:
+        _, mean, m2 = moments[name]
+        first = parts[name][0]
+        F = None if first.F_final is None else np.concatenate([p.F_final for p in parts[name]])
+        out[name] = Outcome(configs[name], first.steps,
+                            np.concatenate([p.W_final for p in parts[name]]), F, mean, m2)
+    return out
 
 
+# ----------------------------------------------------------------------------- outputs
 def summary(runs):
-    """{name: {quantity: {"mean", "std"}}} for the three runs."""
+    """{name: {quantity: {"mean", "std"}}} for the three runs (Runs or Outcomes)."""
     return {name: analysis.summarize(run.W_final, run.F_final) for name, run in runs.items()}
 
 
@@ -108,43 +282,87 @@ def format_table(summ, keys=TABLE_KEYS, digits=3):
 
 def paper_figures(runs):
     """The paper's figures as {file name: matplotlib figure}, each at most the book's column
-    wide (``plots.COLUMN_INCHES``): the SSL and SL learning curves (one figure each), the final
-    (w_k1, w_k2) of SSL (left) and SL (right), and the histograms of ||Pe1|| and ||Pe2||."""
+    wide (``plots.COLUMN_INCHES``): the SSL (near) and SL learning curves (mean and 95% band
+    over all seeds; coinciding curves drawn in different styles), the final (w_k1, w_k2) of SSL
+    (left, its initialization in the title) and SL (right), and the counts of ||Pe1||, ||Pe2||
+    (bars side by side). ``runs``: {name: Run or Outcome}."""
+    from . import comparison
+
+    res = as_outcomes(runs)
     figs = {}
     half = plots.COLUMN_INCHES / 2
-    for name, title in (("ssl_near", "SSL (near initialization)"), ("sl", "SL")):
+    near_init = res["ssl_near"].config.init
+    for name, title in (("ssl_near", f"SSL ({near_init} initialization)"), ("sl", "SL")):
         fig, (ax,) = plots.figure(width=plots.COLUMN_INCHES, height=4)
-        plots.learning_curves(runs[name], ax=ax, title=f"{title}: learning curves, mean and 95% band")
+        mean, lo, hi = res[name].band()
+        comparison.coordinate_curves(ax, res[name].steps, mean, lo, hi,
+                                     title=f"{title}: learning curves, mean and 95% band "
+                                           f"({res[name].count} seeds)")
         ax.title.set_fontsize(10)
         figs[f"learning_curves_{name}.png"] = fig
     fig, axes = plots.figure(ncols=2, width=half, height=3.4)
-    plots.final_scatter(runs["ssl_near"].W_final, ax=axes[0], color=plots.COLORS["ssl"],
-                        title="SSL: final $(w_{k1}, w_{k2})$")
-    plots.final_scatter(runs["sl"].W_final, ax=axes[1], color=plots.COLORS["sl"],
+    plots.final_scatter(res["ssl_near"].W_final, ax=axes[0], color=plots.COLORS["ssl"],
+                        title=f"SSL ({near_init} init): final $(w_{{k1}}, w_{{k2}})$")
+    plots.final_scatter(res["sl"].W_final, ax=axes[1], color=plots.COLORS["sl"],
                         title="SL: final $(w_{k1}, w_{k2})$")
     for ax in axes:                       # room above the points for the legend
+        ax.title.set_fontsize(10)
         ax.set_ylim(min(-0.4, ax.get_ylim()[0]), max(2.0, ax.get_ylim()[1]))
         ax.legend(fontsize=plots.SMALL, loc="upper center")
     figs["final_weights.png"] = fig
     fig, axes = plots.figure(ncols=2, width=half, height=3.2)
-    plots.projection_histograms({"SSL": (runs["ssl_near"].W_final, plots.COLORS["ssl"]),
-                                 "SL": (runs["sl"].W_final, plots.COLORS["sl"])}, axes=axes)
+    comparison.projection_bars({f"SSL ({near_init})": (res["ssl_near"].W_final,
+                                                       plots.COLORS["ssl"]),
+                                "SL": (res["sl"].W_final, plots.COLORS["sl"])}, axes=axes)
     figs["projections.png"] = fig
     for fig in figs.values():
         fig.tight_layout()
     return figs
 
 
+class _DeferInterrupt:
+    """Hold Ctrl-C back while the finished files are moved into place (milliseconds), so the
+    folder never holds a mix of old and new outputs; a Ctrl-C meanwhile is ignored."""
+
+    def __enter__(self):
+        self.old = None
+        if threading.current_thread() is threading.main_thread():
+            self.old = signal.signal(signal.SIGINT, lambda *a: None)
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            signal.signal(signal.SIGINT, self.old)
+        return False
+
+
 def write_outputs(runs, out, figures=True):
-    """Write figures (PNG), summary.json and final_weights.npz into the folder ``out``."""
+    """Write figures (PNG), summary.json and final_weights.npz into the folder ``out``.
+
+    Everything is written to a temporary folder inside ``out`` first and moved into place at
+    the end, so an error or Ctrl-C leaves no partial outputs (and no ``out`` it created).
+    """
+    created = not os.path.isdir(out)
     os.makedirs(out, exist_ok=True)
-    summ = summary(runs)
-    configs = {name: run.config.to_dict() for name, run in runs.items()}
-    with open(os.path.join(out, "summary.json"), "w") as f:
-        json.dump({"summary": summ, "configs": configs}, f, indent=2)
-    np.savez(os.path.join(out, "final_weights.npz"), ssl_near=runs["ssl_near"].W_final,
-             ssl_sign=runs["ssl_sign"].W_final, sl_W=runs["sl"].W_final, sl_F=runs["sl"].F_final)
-    if figures:
-        for fname, fig in paper_figures(runs).items():
-            plots.save(fig, os.path.join(out, fname))
+    tmp = tempfile.mkdtemp(prefix=".reproduce-", dir=out)
+    try:
+        summ = summary(runs)
+        configs = {name: run.config.to_dict() for name, run in runs.items()}
+        with open(os.path.join(tmp, "summary.json"), "w") as f:
+            json.dump({"summary": summ, "configs": configs}, f, indent=2)
+        np.savez(os.path.join(tmp, "final_weights.npz"), ssl_near=runs["ssl_near"].W_final,
+                 ssl_sign=runs["ssl_sign"].W_final, sl_W=runs["sl"].W_final,
+                 sl_F=runs["sl"].F_final)
+        if figures:
+            for fname, fig in paper_figures(runs).items():
+                plots.save(fig, os.path.join(tmp, fname))
+        with _DeferInterrupt():
+            for fname in sorted(os.listdir(tmp)):
+                os.replace(os.path.join(tmp, fname), os.path.join(out, fname))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    os.rmdir(tmp)
     return summ

@@ -4,7 +4,7 @@ import pytest
 
 from sslcore import SLConfig, SSLConfig, analysis, comparison, experiments, models
 from sslcore.data import cluster_means, sample_points
-from sslcore.training import train_sl, train_ssl
+from sslcore.training import train_sl, train_ssl, train_ssl_many
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,8 @@ def test_phase_diagram_shapes_and_ssl_advantage():
     for a in (pd.ssl_e1, pd.ssl_e2, pd.sl_e1, pd.sl_e2, pd.sl_share, pd.ssl_same_side):
         assert a.shape == (2, 2, 2)
         assert np.all((a >= 0) & (a <= 1 + 1e-12))
-    assert pd.ssl_same_side.dtype == bool and not pd.ssl_same_side[1, 1].any()   # near init: no collapse
+    assert pd.ssl_same_side.dtype == bool
+    assert not pd.ssl_same_side[1, 1].any()                  # near init: no collapse
     assert pd.advantage().shape == (2, 2)
     # at the paper's values (tau = 7, rho = d^-1.5) SSL spans e2 and SL does not
     assert np.all(pd.ssl_e2[1, 1] > 0.5) and np.all(pd.sl_e2[1, 1] < 0.1)
@@ -140,7 +141,8 @@ def test_summary_markdown():
 
 
 def test_probe_markdown():
-    acc = {(r, t, l2): np.array([0.5, 0.7]) for r in ("SSL", "SL") for t in ("y", "z") for l2 in (1e-2, 1e-6)}
+    acc = {(r, t, l2): np.array([0.5, 0.7])
+           for r in ("SSL", "SL") for t in ("y", "z") for l2 in (1e-2, 1e-6)}
     md = comparison.probe_markdown(acc, ["SSL", "SL"], [1e-2, 1e-6])
     lines = md.splitlines()
     # one row per (target, penalty), one column per representation
@@ -156,7 +158,8 @@ def test_figures_and_live_figure(sl_run):
     ssl = train_ssl(SSLConfig(seeds=(0, 1), T=50, record_every=10))
     for fig in (comparison.learning_curves_figure(ssl, sl_run),
                 comparison.final_weights_figure(ssl.W_final, sl_run.W_final),
-                comparison.mechanism_figure(comparison.e2_decay(sl_run), comparison.kick(sl_run, T=20)),
+                comparison.mechanism_figure(comparison.e2_decay(sl_run),
+                                            comparison.kick(sl_run, T=20)),
                 comparison.live_figure(tau=5.0, rho=0.05, alpha=1 / 400, seeds=2, T=100, sl_T=100)):
         assert len(fig.axes) >= 2
         plt.close(fig)
@@ -168,3 +171,141 @@ def test_figures_and_live_figure(sl_run):
 
 def test_time_call():
     assert comparison.time_call(lambda: None, repeat=2) >= 0
+
+
+# ----------------------------------------------------------------------------- figure honesty
+def _pixels(fig, color, ax, tol=10):
+    """Pixels of exactly ``color`` (within tol per channel) inside ``ax`` after drawing."""
+    import matplotlib.colors
+    fig.canvas.draw()
+    img = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)
+    x0, y0, x1, y1 = (int(round(v)) for v in ax.bbox.extents)
+    H = img.shape[0]
+    crop = img[H - y1:H - y0, x0:x1]
+    rgb = np.array(matplotlib.colors.to_rgb(color)) * 255
+    return int((np.abs(crop - rgb).max(-1) <= tol).sum())
+
+
+def _legend_lines(ax):
+    return {t.get_text(): h for t, h in zip(ax.get_legend().get_texts(),
+                                             ax.get_legend().get_lines())}
+
+
+def _check_book_rules(fig):
+    from sslcore import plots
+    assert fig.get_size_inches()[0] <= plots.COLUMN_INCHES + 1e-9
+    assert plots.min_text_px(fig) >= 8 * fig.dpi / 72 - 1e-9
+    assert fig.get_facecolor()[:3] == (1.0, 1.0, 1.0)
+    for ax in fig.axes:
+        assert ax.get_xlabel() and ax.get_ylabel()
+
+
+@pytest.fixture(scope="module")
+def paper_like():
+    """3 seeds of the paper's three runs, short: SSL near has w12 ~ w22 throughout."""
+    cfgs = experiments.paper_configs(3, 300)
+    near, sign = train_ssl_many([cfgs["ssl_near"], cfgs["ssl_sign"]])
+    return {"ssl_near": near, "ssl_sign": sign, "sl": train_sl(cfgs["sl"])}
+
+
+def test_coinciding_curves_are_found():
+    t = np.linspace(0, 1, 50)
+    curves = [t, t + 1e-3, -t, 3 + t]
+    assert comparison.coinciding(curves) == [(0, 1)]
+    styles = comparison.curve_styles(curves)
+    assert styles[0]["lw"] > styles[1]["lw"] and styles[1]["ls"] != "-"
+    assert styles[2] == styles[3] == comparison.CURVE_STYLE
+    three = comparison.curve_styles([t, t, t])
+    assert len({(s["lw"], str(s["ls"])) for s in three}) == 3
+
+
+def test_learning_curves_keep_every_coordinate_visible(paper_like):
+    """w12 and w22 coincide in the SSL (near) run: both curves must show, and their legend
+    entries must differ in style."""
+    from sslcore import plots
+    figs = experiments.paper_figures(paper_like)
+    try:
+        fig = figs["learning_curves_ssl_near.png"]
+        ax = fig.axes[0]
+        mean = analysis.mean_band(paper_like["ssl_near"].W[..., :2], axis=0)[0]
+        assert (0 + 1, 2 + 1) in comparison.coinciding([mean[:, k, j] for k, j in
+                                                        plots.COORDS.values()])
+        lines = _legend_lines(ax)
+        w12, w22 = lines[plots.LABELS["w12"]], lines[plots.LABELS["w22"]]
+        assert (w12.get_linewidth(), str(w12.get_linestyle())) != \
+            (w22.get_linewidth(), str(w22.get_linestyle()))
+        ref = _pixels(fig, plots.COORD_COLORS["w11"], ax)
+        for name in plots.COORDS:
+            assert _pixels(fig, plots.COORD_COLORS[name], ax) > 0.3 * ref, name
+        assert "3 seeds" in ax.get_title()
+        for f in figs.values():
+            _check_book_rules(f)
+    finally:
+        for f in figs.values():
+            plt.close(f)
+
+
+def test_plain_learning_curves_would_hide_w12(paper_like):
+    """The check above can fail: drawn alike, w22 covers w12."""
+    from sslcore import plots
+    fig, (ax,) = plots.figure(width=plots.COLUMN_INCHES, height=4)
+    plots.learning_curves(paper_like["ssl_near"], ax=ax, band=False, legend=None)
+    try:
+        ref = _pixels(fig, plots.COORD_COLORS["w11"], ax)
+        assert _pixels(fig, plots.COORD_COLORS["w12"], ax) < 0.3 * ref
+    finally:
+        plt.close(fig)
+
+
+def _bar_series(ax):
+    return [(c.get_label(), [(p.get_x(), p.get_x() + p.get_width(), p.get_height(),
+                              p.get_facecolor()) for p in c]) for c in ax.containers]
+
+
+@pytest.mark.parametrize("source", ["paper", "chapter"])
+def test_projection_counts_side_by_side_with_integer_ticks(paper_like, source):
+    from matplotlib.colors import to_rgba
+    from sslcore import plots
+    if source == "paper":
+        fig = experiments.paper_figures(paper_like)["projections.png"]
+        axes = fig.axes
+    else:
+        fig = comparison.final_weights_figure(paper_like["ssl_near"].W_final,
+                                              paper_like["sl"].W_final)
+        axes = fig.axes[2:]
+    try:
+        fig.canvas.draw()
+        for ax in axes:
+            ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+            assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks)
+            assert max(ticks) <= 3                      # 3 seeds: no tick above the data
+            (la, a), (lb, b) = _bar_series(ax)
+            assert la.startswith("SSL") and lb == "SL"
+            assert {r[3] for r in a} == {to_rgba(plots.COLORS["ssl"])}
+            assert {r[3] for r in b} == {to_rgba(plots.COLORS["sl"])}
+            assert all(r[2] >= 0 for r in a + b) and sum(r[2] for r in a) == 3
+            for x0, x1, _, _ in a:                       # no SSL bar overlaps an SL bar
+                assert all(x1 <= y0 + 1e-12 or y1 <= x0 + 1e-12 for y0, y1, _, _ in b)
+        _check_book_rules(fig)
+    finally:
+        plt.close(fig)
+
+
+def test_final_weights_panel_names_the_initialization(paper_like):
+    figs = experiments.paper_figures(paper_like)
+    sign = dict(paper_like, ssl_near=paper_like["ssl_sign"])
+    figs_sign = experiments.paper_figures(sign)
+    try:
+        assert "near" in figs["final_weights.png"].axes[0].get_title()
+        assert "sign" in figs_sign["final_weights.png"].axes[0].get_title()
+        assert "sign" in figs_sign["learning_curves_ssl_near.png"].axes[0].get_title()
+    finally:
+        for f in list(figs.values()) + list(figs_sign.values()):
+            plt.close(f)
+
+
+def test_projection_bars_rejects_bad_bins():
+    fig, axes = plt.subplots(1, 2)
+    with pytest.raises(ValueError, match="bins"):
+        comparison.projection_bars({"SSL": (np.ones((2, 2, 3)), "b")}, axes, bins=0)
+    plt.close(fig)
