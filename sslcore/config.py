@@ -4,13 +4,29 @@ One frozen dataclass per experiment. Every field is checked in ``__post_init__``
 value raises ``ValueError`` naming the parameter, the value and the allowed range before any
 computation starts.
 
-Defaults (PAPER.md): d = 10, n = d^2, tau = 7, rho = d^-1.5, alpha = beta = gamma = 1/800,
+Defaults (the experiments of Yang et al. 2023, as in the authors' reference simulation; chapter
+1's hyperparameter table): d = 10, n = d^2, tau = 7, rho = d^-1.5, alpha = beta = gamma = 1/800,
 eta = 1e-3, T = 4000 (SSL) / 8000 (SL), seeds 0..19.
+
+Numbers may be of any real (``numbers.Real``) or integer (``numbers.Integral``) type, NumPy
+scalars included, but not bool (NumPy's bool is not a ``numbers.Real``); they are stored as
+float and int.
+
+Stability bound on the weight decay. A step is W <- (1 - 2 eta alpha n) W + eta D (SSL; SL:
+beta for W and gamma for F, with a minus sign on D), D the data term. Coordinates 3..d of the
+noise-free data (rho = 0) have D = 0, so there every step multiplies w_kj by 1 - 2 eta alpha n:
+for eta alpha n > 1 the factor is below -1 and the weights grow geometrically. For F the data
+term's Hessian is positive semi-definite (the loss is convex in F), so the Jacobian of the
+F-update (W fixed) has every eigenvalue <= 1 - 2 eta gamma n < -1. Hence the configurations require
+eta alpha n <= 1 (SSL) and eta beta n <= 1, eta gamma n <= 1 (SL). Checked numerically with
+noise (3 seeds; d = 2, 3, 10; rho = d^-1.5 and 1; 11 settings): at 1.005 every run's weights
+pass 1e17 within 4000 (SSL) or 8000 (SL) steps; at 0.99 none leaves |W| < 1.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass, field
 
 INITS = ("near", "sign")
@@ -21,11 +37,12 @@ SAMPLERS = ("projected", "views")
 
 def _real(name, value, low=None, high=None, low_open=False, rule=""):
     """Check that ``value`` is a finite real number in the allowed range; return it as float."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name}={value!r} must be a real number {rule}".rstrip())
+    allowed = f", allowed {rule}" if rule else ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name}={value!r} must be a real number{allowed}")
     v = float(value)
     if not math.isfinite(v):
-        raise ValueError(f"{name}={value!r} must be finite {rule}".rstrip())
+        raise ValueError(f"{name}={value!r} must be finite{allowed}")
     if low is not None and (v <= low if low_open else v < low):
         raise ValueError(f"{name}={value!r} is out of range: allowed {rule}")
     if high is not None and v > high:
@@ -34,11 +51,14 @@ def _real(name, value, low=None, high=None, low_open=False, rule=""):
 
 
 def _int(name, value, low, rule):
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-            value = int(value)
-        else:
+    """int(value) for an integer (any numbers.Integral, or a real with an integer value)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name}={value!r} must be an integer, allowed {rule}")
+    if not isinstance(value, numbers.Integral):
+        v = float(value)
+        if not (math.isfinite(v) and v.is_integer()):
             raise ValueError(f"{name}={value!r} must be an integer, allowed {rule}")
+        value = int(v)
     if value < low:
         raise ValueError(f"{name}={value!r} is out of range: allowed {rule}")
     return int(value)
@@ -90,9 +110,24 @@ class _Common:
         set_("T", _int("T", self.T, 1, "T >= 1"))
         set_("seeds", _seeds(self.seeds))
         set_("rng", _choice("rng", self.rng, RNGS))
-        noise = ("reference" if self.rng == "reference" else "isotropic") if self.noise is None else self.noise
+        noise = self.noise
+        if noise is None:
+            noise = "reference" if self.rng == "reference" else "isotropic"
         set_("noise", _choice("noise", noise, NOISES))
         set_("record_every", _int("record_every", self.record_every, 1, "record_every >= 1"))
+
+    def _check_decay(self, name):
+        """Reject eta * decay * n > 1 (see the module docstring): the step would be unstable."""
+        value = getattr(self, name)
+        product = self.eta * value * self.n
+        if product > 1:
+            raise ValueError(
+                f"eta*{name}*n = {product:.4g} (eta={self.eta:.4g}, {name}={value:.4g}, "
+                f"n={self.n}) is out of range: allowed eta*{name}*n <= 1, i.e. eta <= "
+                f"{1 / (value * self.n):.4g} at this {name} and n, or {name} <= "
+                f"{1 / (self.eta * self.n):.4g} at this eta and n (beyond it the weight decay "
+                f"alone multiplies the weights by 1 - 2*eta*{name}*n = {1 - 2 * product:.4g} "
+                "every step, and training diverges)")
 
     def replace(self, **changes):
         """A copy with some fields changed (validated again)."""
@@ -133,6 +168,7 @@ class SSLConfig(_Common):
     def __post_init__(self):
         self._check_common()
         object.__setattr__(self, "alpha", _real("alpha", self.alpha, 0, rule="alpha >= 0"))
+        self._check_decay("alpha")
         object.__setattr__(self, "init", _choice("init", self.init, INITS))
         default = "views" if self.rng == "reference" else "projected"
         sampler = _choice("sampler", default if self.sampler is None else self.sampler, SAMPLERS)
@@ -154,10 +190,15 @@ class SLConfig(_Common):
         self._check_common()
         object.__setattr__(self, "beta", _real("beta", self.beta, 0, rule="beta >= 0"))
         object.__setattr__(self, "gamma", _real("gamma", self.gamma, 0, rule="gamma >= 0"))
+        self._check_decay("beta")
+        self._check_decay("gamma")
 
 
 def config_from_dict(data):
-    """Rebuild an SSLConfig or SLConfig from :meth:`to_dict` output."""
+    """Rebuild an SSLConfig or SLConfig from :meth:`to_dict` output (a dict)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"configuration {data!r:.80} is a {type(data).__name__}: allowed a dict "
+                         "(JSON object) with a 'kind' entry")
     kind = data.get("kind")
     for cls in (SSLConfig, SLConfig):
         if kind == cls.__name__:

@@ -30,9 +30,9 @@ from matplotlib.ticker import MaxNLocator
 from scipy.special import expit
 
 from . import plots, theory
-from .config import SSLConfig
+from .config import SSLConfig, _int, _real
 from .data import cluster_means
-from .training import train_ssl
+from .training import DivergenceError, train_ssl
 
 __all__ = [
     "CLASSES", "BOTH", "LABEL_ONLY", "COLLAPSED", "OTHER",
@@ -50,8 +50,9 @@ CLASS_COLORS = ("#1f5fa8", "#c0392b", "#f0a030", "#bbbbbb")
 
 # ----------------------------------------------------------------------------- the optimum
 def optimum(tau=7.0, alpha=1 / 800, d=10, p=None):
-    """W* (2, d) of Psi_p by Newton's method (``theory.simplified_optimum``): neurons
-    (a+, b+, 0, ...) and (a-, b-, 0, ...); about (+-3.816, 1.520) for tau = 7, alpha = 1/800."""
+    """W* (2, d), a strict local maximum of Psi_p (``theory.simplified_optimum``): neurons
+    (a+, b+, 0, ...) and (a-, b-, 0, ...); about (+-3.816, 1.520) for tau = 7, alpha = 1/800,
+    (+-1.848, 8.162) for tau = 0.5."""
     return theory.simplified_optimum(tau, alpha, d, p)
 
 
@@ -60,6 +61,9 @@ def hessian_eigenvalues(tau=7.0, alpha=1 / 800, p=None, neuron=0):
 
     About -0.030 and -0.011 for tau = 7, alpha = 1/800 (both negative: a strict local maximum).
     """
+    neuron = _int("neuron", neuron, 0, "neuron in {0, 1}")
+    if neuron > 1:
+        raise ValueError(f"neuron={neuron!r} is out of range: allowed neuron in {{0, 1}}")
     W = optimum(tau, alpha, 2, p)
     H = theory.Objective.simplified(tau, alpha, 2, p).hessian(W[neuron])
     return np.linalg.eigvalsh(H)
@@ -157,7 +161,8 @@ def first_below(steps, dist, tol):
 
 
 def plane_distance(W, target):
-    """||W[..., :2] - target[..., :2]||_F over both neurons: distance in the (e1, e2) coordinates."""
+    """||W[..., :2] - target[..., :2]||_F over both neurons: distance in the (e1, e2)
+    coordinates."""
     W, target = np.asarray(W), np.asarray(target)
     return np.sqrt(((W[..., :2] - target[..., :2]) ** 2).sum(axis=(-1, -2)))
 
@@ -175,12 +180,21 @@ def ascent(W0, T, lr=0.1, tau=7.0, alpha=1 / 800, p=None, record_every=10):
     (..., 4) per row (default 1/4 each). lr = eta n mirrors a training step (see module doc).
     Returns (steps (R,), W (..., R, K, d)) recorded at 0, record_every, ..., T.
     """
+    T = _int("T", T, 0, "T >= 0")
+    lr = _real("lr", lr, 0, low_open=True, rule="lr > 0")
+    tau = _real("tau", tau, 0, low_open=True, rule="tau > 0")
+    alpha = _real("alpha", alpha, 0, rule="alpha >= 0")
+    record_every = _int("record_every", record_every, 1, "record_every >= 1")
     W = np.array(W0, dtype=np.float64)
     if W.ndim < 2:
         raise ValueError(f"W0 with shape {W.shape} must be (..., K, d)")
     lead, (K, d) = W.shape[:-2], W.shape[-2:]
-    mu = cluster_means(d, float(tau))                                # (4, d)
-    P = np.broadcast_to(np.full(4, 0.25) if p is None else np.asarray(p, float), lead + (4,))
+    mu = cluster_means(d, tau)                                       # (4, d)
+    P = np.full(4, 0.25) if p is None else np.asarray(p, float)
+    if P.shape[-1:] != (4,) or not np.all(np.isfinite(P)) or np.any(P < 0):
+        raise ValueError(f"p with shape {P.shape} is out of range: allowed (..., 4) finite "
+                         "cluster weights >= 0")
+    P = np.broadcast_to(P, lead + (4,))
     B = int(np.prod(lead, dtype=int))
     P = np.repeat(P.reshape(B, 1, 4), K, axis=1).reshape(B * K, 4)  # one row per neuron
     W = W.reshape(B * K, d).copy()
@@ -284,6 +298,8 @@ def basin_grid(a0, b0, partner=(-3.5, 1.25), T=4000, lr=0.1, tau=7.0, alpha=1 / 
     every grid point is one row of a single vectorized :func:`ascent`. The endpoint is
     classified with :func:`classify` against the maximum of Psi_p.
     """
+    d = _int("d", d, 2, "d >= 2")
+    radius = _real("radius", radius, 0, low_open=True, rule="radius > 0")
     a0, b0 = np.asarray(a0, float), np.asarray(b0, float)
     A, B = np.meshgrid(a0, b0)                                      # (nb, na)
     W0 = np.zeros(A.shape + (2, d))
@@ -307,6 +323,10 @@ def basin_boundary(p=None, b0=1.0, T=4000, lr=0.1, tau=7.0, alpha=1 / 800, lo=-3
     With p uniform the boundary is a0 = 0 (g is even in a); a surplus of "-e1" points
     (p_3 > p_1) moves it to a0 > 0. Resolution (hi - lo) / 2^iters.
     """
+    iters = _int("iters", iters, 1, "iters >= 1")
+    lo, hi = _real("lo", lo, rule="lo < hi"), _real("hi", hi, rule="hi > lo")
+    if not lo < hi:
+        raise ValueError(f"lo={lo!r}, hi={hi!r} are out of range: allowed lo < hi")
     P = np.full(4, 0.25) if p is None else np.asarray(p, float)
     b0 = np.asarray(b0, float)
     shape = np.broadcast_shapes(P.shape[:-1], b0.shape)
@@ -331,6 +351,13 @@ def landscape_figure(runs=(), starts=None, T=8000, lr=0.1, tau=7.0, alpha=1 / 80
     ``runs``: list of (Run, seeds, colour, label); both neurons of each listed seed are drawn.
     One panel, the column wide, with the colour bar on the right and the legend under the axes.
     """
+    T = _int("T", T, 1, "T >= 1")
+    lr = _real("lr", lr, 0, low_open=True, rule="lr > 0")
+    tau = _real("tau", tau, 0, low_open=True, rule="tau > 0")
+    alpha = _real("alpha", alpha, 0, rule="alpha >= 0")
+    if np.shape(extent) != (4,) or not (extent[0] < extent[1] and extent[2] < extent[3]):
+        raise ValueError(f"extent={extent!r} is out of range: allowed (a_min, a_max, b_min, "
+                         "b_max) with a_min < a_max and b_min < b_max")
     if starts is None:
         starts = [(0.3, -1.2), (2.0, 3.2), (6.0, 0.0), (-0.4, 0.4), (-6.0, 3.0), (-1.5, -1.2),
                   (0.05, 2.5)]
@@ -352,7 +379,8 @@ def landscape_figure(runs=(), starts=None, T=8000, lr=0.1, tau=7.0, alpha=1 / 80
                         label=label if i == k == 0 else None)
                 ax.plot(run.W[s, 0, k, 0], run.W[s, 0, k, 1], "s", color=color, ms=3.5)
     opt = optimum(tau, alpha, 2)
-    ax.plot(opt[:, 0], opt[:, 1], "*", color="gold", mec="k", ms=14, label="maxima $(\\pm a^*, b^*)$")
+    ax.plot(opt[:, 0], opt[:, 1], "*", color="gold", mec="k", ms=14,
+            label="maxima $(\\pm a^*, b^*)$")
     sad = saddle(tau, alpha)
     ax.plot(*sad, "X", color="white", mec="k", ms=10, label="saddle $(0, b_s)$")
     ax.set(xlim=extent[:2], ylim=extent[2:], xlabel="$a = w_{k1}$ (along $e_1$)",
@@ -427,16 +455,21 @@ def _marker_handle(marker, label, ms=7):
 def learning_curve_figure(eta=1e-3, T=2000, init="near", seeds=5):
     """Train ``seeds`` seeds (vectorized) and draw w11, w12, w21, w22 with the noise-free optimum.
 
-    Cheap enough for a widget: 5 seeds x 2000 steps take a few tenths of a second.
+    Cheap enough for a widget: 5 seeds x 2000 steps take a few tenths of a second. If training
+    diverges (``training.DivergenceError``), the figure shows its message instead of curves.
     """
-    cfg = SSLConfig(eta=float(eta), T=int(T), init=init, seeds=tuple(range(int(seeds))),
-                    record_every=max(1, int(T) // 200))
-    run = train_ssl(cfg)
+    seeds = _int("seeds", seeds, 1, "seeds >= 1")
+    cfg = SSLConfig(eta=eta, T=T, init=init, seeds=tuple(range(seeds)))
+    cfg = cfg.replace(record_every=max(1, cfg.T // 200))
+    title = f"SSL, init={cfg.init}, eta={cfg.eta:.2g}, {cfg.T} steps, {seeds} seeds"
+    try:
+        run = train_ssl(cfg)
+    except DivergenceError as exc:
+        return plots.message_figure(str(exc), title=f"{title}: training diverged")
     fig, (ax,) = plots.figure(width=plots.COLUMN_INCHES, height=3.8)
-    plots.learning_curves(run, ax=ax, optimum=optimum(cfg.tau, cfg.alpha, 2),
-                          title=f"SSL, init={init}, eta={eta:.2g}, {cfg.T} steps, {len(cfg.seeds)} seeds")
+    plots.learning_curves(run, ax=ax, optimum=optimum(cfg.tau, cfg.alpha, 2), title=title)
     counts = class_counts(classify(run.W_final))
-    ax.set_xlabel(f"step $t$   (at T: both features in {counts['both features']}/{len(cfg.seeds)}"
+    ax.set_xlabel(f"step $t$   (at T: both features in {counts['both features']}/{seeds}"
                   f" seeds, collapsed in {counts['collapsed']})")
     ax.set_title(ax.get_title(), fontsize=10)
     fig.tight_layout()

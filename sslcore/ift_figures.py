@@ -35,7 +35,8 @@ from numpy.polynomial.hermite_e import hermegauss
 
 from . import analysis, plots
 from .ift import IFT_KEYS, ift_check, ift_check_neuron, preconditioner, sampled_constants
-from .theory import Objective, _integer, _number, newton_critical_point, simplified_optimum
+from .theory import (NoMaximumError, Objective, _integer, _number, newton_critical_point,
+                     simplified_optimum)
 
 __all__ = [
     "population_ift", "sweep",
@@ -66,14 +67,15 @@ def population_ift(tau=7.0, rho=10 ** -1.5, alpha=1 / 800, mode="2d", n_samples=
     mode: '2d' (the per-neuron reduction to (w_11, w_12)), 'full' (all d coordinates, Euclidean
     norm), 'hessian' (all d coordinates, norm ||(-A)^(1/2) (x - x0)||). The result does not
     depend on d >= 3 (see the module doc), so the objective is built with d = 3 for 'full' and
-    'hessian'. Returns an ``IFTResult``, or None if Newton's method finds no simplified optimum.
+    'hessian'. Returns an ``IFTResult``, or None if there is no simplified optimum
+    (``theory.NoMaximumError``).
     """
     if mode not in MODES:
         raise ValueError(f"mode={mode!r} is out of range: allowed one of {MODES}")
     d = 2 if mode == "2d" else 3
     try:
         W0 = simplified_optimum(tau, alpha, d)[:1]
-    except RuntimeError:
+    except (NoMaximumError, RuntimeError):
         return None
     pop = Objective.population(tau, rho, alpha, d)
     return ift_check(pop, W0, S="hessian" if mode == "hessian" else None,
@@ -171,6 +173,8 @@ def ift_explorer(rho=10 ** -1.5, tau=7.0, alpha=1 / 800, n_samples=20):
     """
     rho = _number("rho", rho, 0, low_open=True)
     tau = _number("tau", tau, 0, low_open=True)
+    alpha = _number("alpha", alpha, 0)
+    n_samples = _integer("n_samples", n_samples, 0)
     res = {m: population_ift(tau, rho, alpha, m, n_samples=n_samples) for m in MODES}
     names = {"2d": "2-D reduction", "full": "all coordinates", "hessian": "preconditioned"}
     fig, (ax, bx) = plots.figure(nrows=2, width=plots.COLUMN_INCHES, height=2.7)
@@ -615,6 +619,12 @@ def simplified_figure(tau=7.0, alpha=1 / 800, a_range=(-6.0, 6.0), b_range=(-1.0
     the legend is under the axes. Returns the Figure."""
     from .theory import g
 
+    tau = _number("tau", tau, 0, low_open=True)
+    alpha = _number("alpha", alpha, 0)
+    grid = _integer("grid", grid, 2)
+    for name, r in (("a_range", a_range), ("b_range", b_range)):
+        if np.shape(r) != (2,) or not (np.isfinite(r).all() and r[0] < r[1]):
+            raise ValueError(f"{name}={r!r} is out of range: allowed (low, high), low < high")
     a = np.linspace(*a_range, grid)
     b = np.linspace(*b_range, grid)
     Ag, Bg = np.meshgrid(a, b)

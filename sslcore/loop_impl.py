@@ -1,7 +1,10 @@
 """A slow, obviously-correct implementation of the reference simulation.
 
-It follows PAPER.md's "reference random stream" line by line, with Python loops over points
-and coordinates and NumPy's legacy global generator, exactly as the authors' scripts draw.
+It follows the authors' reference simulation of Yang et al. (2023) line by line (their random
+stream: ``sslcore.reference`` and chapter 1), with Python loops over points and coordinates and
+NumPy's legacy global generator, exactly as the authors' scripts draw. Like ``sslcore.training``
+it stops with a ``DivergenceError`` at the first step whose weights are non-finite or exceed
+``training.MAX_WEIGHT``.
 Used by the tests (agreement with sslcore's vectorized reference mode), the benchmark and
 chapter 4's timing; not by the book's simulations (it is about 300 times slower).
 """
@@ -10,9 +13,25 @@ import random
 
 import numpy as np
 
+from .training import MAX_WEIGHT, DivergenceError
+
 
 def _s(u):
-    return 1.0 / (1.0 + math.exp(-u))
+    try:
+        return 1.0 / (1.0 + math.exp(-u))
+    except OverflowError:  # u < -709: s(u) < 1e-308 rounds to 0, as 1 / (1 + inf) in NumPy
+        return 0.0
+
+
+def _check(step, model, seed, params, *weights):
+    """DivergenceError if an entry of the nested lists is non-finite or exceeds MAX_WEIGHT."""
+    flat = [abs(v) for w in weights for v in (w if isinstance(w[0], float) else sum(w, []))]
+    if not all(v <= MAX_WEIGHT for v in flat):  # NaN compares False
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in params.items())
+        raise DivergenceError(f"{model} training diverged at step {step}: weights non-finite or "
+                              f"above {MAX_WEIGHT:g} for seed {seed}, with {shown}; try a "
+                              f"smaller eta, e.g. eta={params['eta'] / 10:.3g}",
+                              step=step, model=model, seeds=(seed,), params=params)
 
 
 def _data(n, d, tau, rho):
@@ -44,7 +63,9 @@ def ssl_run(seed, T, d=10, n=100, tau=7.0, rho=10**-1.5, alpha=1 / 800, eta=1e-3
         W[0][0], W[1][0] = abs(W[0][0]), -abs(W[1][0])
         W[0][1], W[1][1] = abs(W[0][1]), abs(W[1][1])
     points = _data(n, d, tau, rho)
-    for _ in range(T):
+    params = dict(eta=eta, alpha=alpha, tau=tau, rho=rho, n=n, d=d)
+    _check(0, "SSL", seed, params, W)
+    for t in range(T):
         grad = [[-2 * alpha * n * W[k][j] for j in range(d)] for k in range(2)]
         for x, _label in points:
             x1, x2 = [0.0] * d, [0.0] * d
@@ -57,6 +78,7 @@ def ssl_run(seed, T, d=10, n=100, tau=7.0, rho=10**-1.5, alpha=1 / 800, eta=1e-3
                 for j in range(d):
                     grad[k][j] += s1 * (1 - s1) * s2 * x1[j] + s1 * s2 * (1 - s2) * x2[j]
         W = [[W[k][j] + eta * grad[k][j] for j in range(d)] for k in range(2)]
+        _check(t + 1, "SSL", seed, params, W)
     return W
 
 
@@ -68,12 +90,14 @@ def sl_run(seed, T, d=10, n=100, tau=7.0, rho=10**-1.5, beta=1 / 800, gamma=1 / 
     W[0][0], W[1][0] = abs(W[0][0]), -abs(W[1][0])
     F = [np.random.normal(0, 1) for _ in range(2)]
     points = _data(n, d, tau, rho)
+    params = dict(eta=eta, beta=beta, gamma=gamma, tau=tau, rho=rho, n=n, d=d)
+    _check(0, "SL", seed, params, W, F)
 
     def forward(W, x):
         s = [_s(sum(W[k][j] * x[j] for j in range(d))) for k in range(2)]
         return s, _s(F[0] * s[0] + F[1] * s[1])
 
-    for _ in range(T):
+    for t in range(T):
         gW = [[2 * beta * n * W[k][j] for j in range(d)] for k in range(2)]
         for x, label in points:
             y = 0.0 if label in (1, 2) else 1.0
@@ -89,4 +113,5 @@ def sl_run(seed, T, d=10, n=100, tau=7.0, rho=10**-1.5, beta=1 / 800, gamma=1 / 
             for k in range(2):
                 gF[k] += (yhat - y) * s[k]
         F = [F[k] - eta * gF[k] for k in range(2)]
+        _check(t + 1, "SL", seed, params, W, F)
     return W, F

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from . import analysis
+from .config import NOISES, _choice, _int, _real
 
 COLORS = {"ssl": "#1f5fa8", "ssl_sign": "#6a9fd8", "sl": "#c0392b", "theory": "#222222"}
 COORDS = {"w11": (0, 0), "w12": (0, 1), "w21": (1, 0), "w22": (1, 1)}
@@ -115,6 +116,19 @@ def figure(ncols=1, nrows=1, width=None, height=3.6, **kw):
 SMALL = 8
 
 
+def message_figure(message, title="Training diverged"):
+    """A figure that shows ``message`` (wrapped, in the axes) instead of a plot, e.g. the text of
+    a ``training.DivergenceError`` in a widget. Returns the Figure."""
+    import textwrap
+
+    fig, (ax,) = figure(width=COLUMN_INCHES, height=1.6)
+    ax.axis("off")
+    text = "\n".join(textwrap.fill(part, 88) for part in str(message).split("\n"))
+    ax.text(0.0, 1.0, text, ha="left", va="top", fontsize=9, transform=ax.transAxes)
+    ax.set_title(title, fontsize=10, loc="left", color=COLORS["sl"])
+    return fig
+
+
 def side_legend(ax, **kw):
     """A legend to the right of ``ax``, outside the data area (it never covers data)."""
     opts = dict(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=SMALL)
@@ -160,7 +174,8 @@ def learning_curves(run, ax=None, title=None, optimum=None, coords=tuple(COORDS)
     ax.set_xlabel("step $t$")
     ax.set_ylabel("weight value")
     kind = "SSL" if run.F is None else "SL"
-    ax.set_title(title or f"{kind} learning curves ({len(run.config.seeds)} seeds, mean and 95% band)")
+    ax.set_title(title or f"{kind} learning curves ({len(run.config.seeds)} seeds, mean and 95% "
+                          "band)")
     place_legend(ax, legend)
     return ax
 
@@ -189,6 +204,7 @@ def projection_histograms(runs, axes=None, bins=8, title_suffix=""):
 
     ``runs``: {label: (W_final (S, 2, d), colour)}.
     """
+    bins = _int("bins", bins, 1, "bins >= 1")
     if axes is None:
         _, axes = figure(ncols=2)
     for label, (W, color) in runs.items():
@@ -246,9 +262,12 @@ def views(x, x1, x2, axes=None, half_width=None, coords=(0, 1), overview=None, c
     ``axes`` the panels are laid out two per row. ``legend``: a legend in the first panel.
     Returns the list of panel axes.
     """
+    if half_width is not None:
+        half_width = _real("half_width", half_width, 0, low_open=True, rule="half_width > 0")
     x, x1, x2 = (np.atleast_2d(np.asarray(a, dtype=float)) for a in (x, x1, x2))
     if not (x.shape == x1.shape == x2.shape):
-        raise ValueError(f"x, x1, x2 must have the same shape, got {x.shape}, {x1.shape}, {x2.shape}")
+        raise ValueError(f"x, x1, x2 must have the same shape, got {x.shape}, {x1.shape}, "
+                         f"{x2.shape}")
     m = len(x)
     if axes is None:
         _, grid = figure(ncols=min(m, 2), nrows=-(-m // 2), width=3.4, height=3.0)
@@ -308,8 +327,13 @@ def sample_figure(tau=7.0, rho=10 ** -1.5, n=100, seed=0, d=10, noise="isotropic
     """
     from . import data as _data
 
-    n = int(n)
-    D = _data.sample_points(n, d=int(d), tau=tau, rho=rho, seed=int(seed), noise=noise)
+    tau = _real("tau", tau, 0, low_open=True, rule="tau > 0")
+    rho = _real("rho", rho, 0, rule="rho >= 0")
+    n = _int("n", n, 1, "n >= 1")
+    d = _int("d", d, 2, "d >= 2")
+    seed = _int("seed", seed, 0, "seed >= 0")
+    noise = _choice("noise", noise, NOISES)
+    D = _data.sample_points(n, d=d, tau=tau, rho=rho, seed=seed, noise=noise)
     fig, (ax, bx) = figure(nrows=2, width=COLUMN_INCHES, height=2.9)
     samples(D, ax=ax, title=f"Sample: n={n}, $\\tau$={tau:.3g}, $\\rho$={rho:.3g}", legend="side")
     lo, hi = D.x[:, 1].min(), D.x[:, 1].max()
@@ -370,9 +394,10 @@ def views_figure(data, x1, x2, idx, rho, tau=None):
 
     idx = list(idx)
     if not 1 <= len(idx) <= 4:
-        raise ValueError(f"idx must name 1 to 4 points, got {len(idx)}")
-    if not rho > 0:
-        raise ValueError(f"rho={rho!r} must be > 0")
+        raise ValueError(f"idx={idx!r} is out of range: allowed 1 to 4 point indices")
+    rho = _real("rho", rho, 0, low_open=True, rule="rho > 0")
+    if tau is not None:
+        tau = _real("tau", tau, 0, low_open=True, rule="tau > 0")
     fig, axes = figure(ncols=2, nrows=3, width=COLUMN_INCHES / 2, height=2.75)
     samples(data, ax=axes[0], title="The sample; circled: shown zoomed")
     axes[0].title.set_fontsize(10)

@@ -51,6 +51,7 @@ two coordinates (``Objective.reduced_2d``), evaluated for one neuron (a, b).
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from functools import lru_cache
 from math import comb, isfinite, sqrt, pi
@@ -62,7 +63,7 @@ from scipy.special import expit
 __all__ = [
     "sigmoid", "sigmoid_derivative", "gauss_hermite", "smoothed_sigmoid",
     "Objective", "psi", "g", "phi", "phi_pop",
-    "newton_critical_point", "simplified_optimum", "DEFAULT_NODES",
+    "newton_critical_point", "simplified_optimum", "NoMaximumError", "DEFAULT_NODES",
 ]
 
 DEFAULT_NODES = 40
@@ -71,15 +72,22 @@ MAX_ORDER = 6  # highest sigmoid derivative implemented
 
 
 # ----------------------------------------------------------------------------- validation
+def _is_real(value):
+    """A real number (numbers.Real: int, float, Fraction, NumPy scalars, ...) or a 0-d real
+    array, but not a bool."""
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0 and value.dtype.kind in "iuf"
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def _number(name, value, low=None, high=None, low_open=False):
     """float(value), or ValueError naming the parameter, the value and the allowed range."""
     lo = "" if low is None else (f"> {low}" if low_open else f">= {low}")
     hi = "" if high is None else f"<= {high}"
     allowed = " and ".join(x for x in (lo, hi) if x) or "finite"
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}={value!r} is not a number: allowed {allowed}") from None
+    if not _is_real(value):
+        raise ValueError(f"{name}={value!r} is not a real number: allowed {allowed}")
+    v = float(value)
     bad = (not isfinite(v) or (low is not None and (v <= low if low_open else v < low))
            or (high is not None and v > high))
     if bad:
@@ -88,9 +96,11 @@ def _number(name, value, low=None, high=None, low_open=False):
 
 
 def _integer(name, value, low, high=None):
-    """int(value) for an integer in [low, high], else ValueError."""
+    """int(value) for an integer (numbers.Integral, not bool) in [low, high], else ValueError."""
     allowed = f">= {low}" + ("" if high is None else f" and <= {high}")
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu":
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name}={value!r} is not an integer: allowed {allowed}")
     if value < low or (high is not None and value > high):
         raise ValueError(f"{name}={value!r} is out of range: allowed {allowed}")
@@ -423,11 +433,66 @@ def newton_critical_point(grad, hess, W0, tol=1e-12, max_iter=50):
                        f"(last step {step_size:.3g}, tol={tol:.3g})")
 
 
+class NoMaximumError(ValueError):
+    """:func:`simplified_optimum` found no strict local maximum."""
+
+
+#: Fallback starting points of :func:`simplified_optimum`, per neuron: a0 (sign of the neuron's
+#: side) and tau * b0.
+FALLBACK_A0 = (0.5, 1.5, 2.5, 3.5, 5.0)
+FALLBACK_TAU_B0 = (0.1, 1.0, 2.0, 4.0, 7.0, 10.0, 14.0)
+
+
+def _largest_eigenvalue(obj, W):
+    return float(np.linalg.eigvalsh(obj.hessian(W)).max())
+
+
 def simplified_optimum(tau=7.0, alpha=1 / 800, d=10, p=None, tol=1e-12, max_iter=50):
-    """W* of Psi: neurons (a+, b+, 0, ...), (a-, b-, 0, ...), found by Newton from
-    (3.5, 9/tau) and (-3.5, 9/tau). With uniform p, a- = -a+ and b- = b+ (about 3.816, 1.520
-    for tau = 7, alpha = 1/800)."""
+    """W* of Psi, a strict local maximum: neurons (a+, b+, 0, ...), (a-, b-, 0, ...), a+ >= 0
+    >= a-, by Newton from (3.5, 9/tau) and (-3.5, 9/tau) (about (+-3.816, 1.520) for tau = 7,
+    alpha = 1/800).
+
+    If that critical point's Hessian is not negative definite (e.g. the saddle (+-3.204, 3.346)
+    at tau = 0.5), each neuron takes, among Newton's critical points of g from the starts
+    (+-a0, b0) with a0 in ``FALLBACK_A0``, tau b0 in ``FALLBACK_TAU_B0`` on its side, the strict
+    local maximum of highest value; :class:`NoMaximumError` (a ValueError) if there is none.
+    """
     obj = Objective.simplified(tau, alpha, d, p)
     W0 = np.zeros((2, obj.d))
     W0[:, 0], W0[:, 1] = [3.5, -3.5], 9.0 / obj.points[1, 1]
-    return obj.critical_point(W0, tol=tol, max_iter=max_iter)
+    try:
+        W = obj.critical_point(W0, tol=tol, max_iter=max_iter)
+        lam = _largest_eigenvalue(obj, W)
+        if lam < 0:
+            return W
+        seen = [lam]
+    except RuntimeError:
+        seen = []
+    plane, tau_ = obj.reduced_2d(), obj.points[1, 1]
+    W = np.zeros((2, obj.d))
+    for k, side in enumerate((1.0, -1.0)):
+        best = None
+        for a0 in FALLBACK_A0:
+            for tb in FALLBACK_TAU_B0:
+                try:
+                    w = plane.critical_point(np.array([side * a0, tb / tau_]), tol, max_iter)
+                except RuntimeError:
+                    continue
+                lam = _largest_eigenvalue(plane, w)
+                seen.append(lam)
+                on_side = side * w[0] > -1e-9                  # a = 0 belongs to both sides
+                if lam < 0 and on_side and (best is None or plane.value(w) > best[0]):
+                    best = (plane.value(w), w)
+        if best is None:
+            worst = f"{min(seen):.3g}" if seen else "none (Newton did not converge)"
+            raise NoMaximumError(
+                f"simplified_optimum: no strict local maximum of Psi found for tau={tau!r}, "
+                f"alpha={alpha!r} (neuron {k + 1}); smallest 'largest Hessian eigenvalue' "
+                f"among the critical points found: {worst} (a maximum needs < 0)")
+        W[k, :2] = best[1]
+    lam = _largest_eigenvalue(obj, W)
+    if not lam < 0:  # coordinates 3..d: eigenvalue -2 alpha, so alpha = 0 has no strict max
+        raise NoMaximumError(f"simplified_optimum: no strict local maximum of Psi for "
+                             f"tau={tau!r}, alpha={alpha!r}: largest Hessian eigenvalue "
+                             f"{lam:.3g} at the best point found (a maximum needs < 0)")
+    return W

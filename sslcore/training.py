@@ -14,6 +14,15 @@ Two ways to draw the SSL views (``SSLConfig.sampler``):
   the coefficients c), (G_1, G_2) is Gaussian with Cov(G_k, G_l) = M_kl P,
   M = sum_{v,i} c^v_i c^v_i^T: we draw a (2 per point and view) and G = P (L Z), L L^T = M,
   Z a (d, 2) standard normal. ``tests/test_training.py`` checks the two samplers agree in law.
+
+Divergence. Training stops at the first step t whose weights W_t (SL: or F_t) are not finite or
+exceed ``MAX_WEIGHT`` = 1e6 in absolute value, and raises :class:`DivergenceError` naming the
+step, the seeds and the parameters. The paper's runs (both random streams) stay below
+|W| = 4.3 and |F| = 6.1, the chapters' below 18 (the init's w_k2 <= 9/tau at tau = 0.5); and
+with eta alpha n <= 1/2, since |s' s| <= 1/4, an SSL neuron with explicit views never exceeds
+max(|w_k(0)|, max_i,v |x_i^v| / (4 alpha)) (about 1.4e3 at the defaults). The check runs every
+``CHECK_EVERY`` steps and at the end of each block; a failed check replays the steps since the
+last good one to find the first bad step.
 """
 from __future__ import annotations
 
@@ -27,6 +36,65 @@ from . import models, reference
 from .initialization import init_sl as _init_sl_weights, init_ssl as _init_ssl_weights
 from .config import SLConfig, SSLConfig, config_from_dict
 from .data import Data, fill_normal, sample, streams
+
+#: Weights with |w| > MAX_WEIGHT (or non-finite) stop training with a DivergenceError.
+MAX_WEIGHT = 1e6
+#: Steps between two divergence checks (a failed check replays them to find the first bad one).
+CHECK_EVERY = 10
+
+
+class DivergenceError(FloatingPointError):
+    """Training diverged: the weights at ``step`` are non-finite or exceed ``MAX_WEIGHT``.
+
+    Attributes: ``step``, ``model`` ("SSL" or "SL"), ``seeds`` (of the diverged rows) and
+    ``params`` (name -> value of the configuration of the first diverged seed).
+    """
+
+    def __init__(self, message, step=None, model=None, seeds=(), params=None):
+        super().__init__(message)
+        self.step, self.model, self.seeds = step, model, tuple(seeds)
+        self.params = dict(params or {})
+
+
+def _finite_below(*arrays):
+    """True when every entry of the arrays is finite with |.| <= MAX_WEIGHT (NaN compares False)."""
+    return all(a.max() <= MAX_WEIGHT and a.min() >= -MAX_WEIGHT for a in arrays)
+
+
+def _bad_rows(*arrays):
+    """Row (seed) indices whose entries are non-finite or exceed MAX_WEIGHT."""
+    ok = np.ones(len(arrays[0]), bool)
+    for a in arrays:
+        m = np.abs(a.reshape(len(a), -1)).max(axis=1)
+        ok &= m <= MAX_WEIGHT
+    return np.flatnonzero(~ok)
+
+
+def _divergence(model, cfgs, step, arrays, names):
+    """The DivergenceError for the first bad step: arrays (S, ...) at that step, their names."""
+    rows = _bad_rows(*arrays)
+    owners = [(cfg, seed) for cfg in cfgs for seed in cfg.seeds]
+    bad = [owners[i] for i in rows]
+    cfg = bad[0][0]
+    seeds = [seed for _, seed in bad]
+    sizes = []
+    for a, name in zip(arrays, names):
+        v = a[rows]
+        sizes.append(f"{name} not finite" if not np.all(np.isfinite(v))
+                     else f"max |{name}| = {np.abs(v).max():.3g}")
+    keys = ("eta", "alpha", "tau", "rho", "n", "d", "init", "rng") if model == "SSL" else \
+        ("eta", "beta", "gamma", "tau", "rho", "n", "d", "rng")
+    params = {k: getattr(cfg, k) for k in keys}
+    shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v!r}"
+                      for k, v in params.items())
+    decay = "alpha" if model == "SSL" else "beta"
+    hint = f"try a smaller eta, e.g. eta={cfg.eta / 10:.3g}"
+    if getattr(cfg, decay) == 0:
+        hint += f", or {decay} > 0 (weight decay keeps the weights bounded)"
+    message = (f"{model} training diverged at step {step}: {', '.join(sizes)} (limit "
+               f"{MAX_WEIGHT:g}) for seed{'s' if len(seeds) > 1 else ''} "
+               f"{', '.join(map(str, seeds))}, with {shown}; {hint}")
+    return DivergenceError(message, step=step, model=model, seeds=seeds, params=params)
 
 
 @dataclass
@@ -66,23 +134,28 @@ class Run:
 
     @classmethod
     def load(cls, path, expected=None):
-        """Read a .npz written by :meth:`save`; check keys and shapes against its configuration.
+        """Read a .npz written by :meth:`save`; check keys, shapes and dtypes against its
+        configuration.
 
         With ``expected`` (a config), also require the stored configuration to equal it.
+        A file that cannot be opened raises ``OSError``; every other failure (not a saved run,
+        corrupted, inconsistent, a different configuration) raises ``ValueError`` naming the
+        file.
         """
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                stored = {k: f[k] for k in f.files}
-        except Exception as exc:  # zip/format errors from numpy
-            raise ValueError(f"cannot read run file {path!s}: {exc}") from exc
+        with open(path, "rb") as fh:  # OSError: missing or unreadable file
+            stored = _read_npz(fh, path)
         if "config" not in stored:
-            raise ValueError(f"run file {path!s} has no 'config' entry")
+            raise ValueError(f"not a saved run: {path!s} has no 'config' entry "
+                             f"(entries {sorted(stored)})")
         try:
-            cfg = config_from_dict(json.loads(str(stored.pop("config"))))
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise ValueError(f"run file {path!s}: configuration is not valid: {exc}") from exc
+            data = json.loads(str(stored.pop("config")))
+            cfg = config_from_dict(data)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise ValueError(f"run file {path!s}: its configuration is not valid: {exc}") \
+                from exc
         if expected is not None and cfg != expected:
-            raise ValueError(f"run file {path!s} holds configuration {cfg}, expected {expected}")
+            raise ValueError(f"run file {path!s} holds a different configuration: "
+                             f"{_config_difference(cfg, expected)}")
         S, d, n = len(cfg.seeds), cfg.d, cfg.n
         R = len(record_steps(cfg.T, cfg.record_every))
         shapes = dict(steps=(R,), W=(S, R, 2, d), objective=(S, R), grad_norm=(S, R),
@@ -90,15 +163,51 @@ class Run:
         if isinstance(cfg, SLConfig):
             shapes["F"] = (S, R, 2)
         if set(stored) != set(shapes):
-            raise ValueError(f"run file {path!s} has keys {sorted(stored)}, expected {sorted(shapes)}")
+            raise ValueError(f"run file {path!s} has entries {sorted(stored)}, expected "
+                             f"{sorted(shapes)} for its configuration")
         for k, shape in shapes.items():
             if stored[k].shape != shape:
                 raise ValueError(f"run file {path!s}: array {k!r} has shape {stored[k].shape}, "
                                  f"expected {shape} for its configuration")
+            if stored[k].dtype.kind not in "fiu":
+                raise ValueError(f"run file {path!s}: array {k!r} has dtype {stored[k].dtype}, "
+                                 "expected numbers")
         c = stored["c"].astype(int)
         data = Data(x=stored["x"], c=c, y=(c >= 2).astype(float), z=(c % 2).astype(float))
         return cls(config=cfg, steps=stored["steps"], W=stored["W"], objective=stored["objective"],
                    grad_norm=stored["grad_norm"], data=data, F=stored.get("F"))
+
+
+def _read_npz(fh, path):
+    """Every array of the .npz archive open in ``fh``; ValueError naming ``path`` otherwise."""
+    head = fh.read(6)
+    fh.seek(0)
+    if not head.startswith((b"PK\x03\x04", b"\x93NUMPY")):  # zip (.npz) or .npy magic
+        what = "an empty file" if not head else f"a file starting with {head!r}"
+        raise ValueError(f"not a saved run: {path!s} is {what}, not the NumPy .npz archive "
+                         "that Run.save writes")
+    try:
+        f = np.load(fh, allow_pickle=False)
+    except Exception as exc:  # text, pickle, empty or truncated files
+        raise ValueError(f"not a saved run: {path!s} is not a NumPy .npz archive ({exc})") \
+            from exc
+    if not isinstance(f, np.lib.npyio.NpzFile):
+        raise ValueError(f"not a saved run: {path!s} holds a single array (.npy), not the .npz "
+                         "archive that Run.save writes")
+    try:
+        with f:
+            return {k: f[k] for k in f.files}
+    except Exception as exc:  # damaged archive members
+        raise ValueError(f"not a saved run: {path!s} is a damaged .npz archive ({exc})") from exc
+
+
+def _config_difference(cfg, expected):
+    """'field: stored value (file) vs expected value' for every field that differs."""
+    if type(cfg) is not type(expected):
+        return f"an {type(cfg).__name__}, expected an {type(expected).__name__}"
+    a, b = cfg.to_dict(), expected.to_dict()
+    return "; ".join(f"{k} = {a[k]!r} in the file, {b[k]!r} expected"
+                     for k in a if a[k] != b.get(k))
 
 
 def record_steps(T, every):
@@ -151,7 +260,8 @@ def _compatible(cfgs, free):
     for cfg in cfgs[1:]:
         if fixed(cfg) != fixed(cfgs[0]):
             diff = sorted(k for k in fixed(cfg) if fixed(cfg)[k] != fixed(cfgs[0]).get(k))
-            raise ValueError(f"configurations differ in {diff}; they may differ only in {list(free)}")
+            raise ValueError(f"configurations differ in {diff}; they may differ only in "
+                             f"{list(free)}")
     return cfgs
 
 
@@ -166,7 +276,8 @@ def _split(cfgs, rec, datas, with_F=False):
     for cfg, data in zip(cfgs, datas):
         hi = lo + len(cfg.seeds)
         F = rec.F[lo:hi] if with_F else None
-        runs.append(Run(cfg, rec.steps, rec.W[lo:hi], rec.objective[lo:hi], rec.grad_norm[lo:hi], data, F=F))
+        runs.append(Run(cfg, rec.steps, rec.W[lo:hi], rec.objective[lo:hi],
+                        rec.grad_norm[lo:hi], data, F=F))
         lo = hi
     return runs
 
@@ -240,7 +351,8 @@ def qr2(Wt):
 
 
 def _sigmoid_(u):
-    """u <- s(u) in place (the caller silences the harmless overflow of e^-u, see models.sigmoid)."""
+    """u <- s(u) in place (the caller silences the harmless overflow of e^-u, see
+    models.sigmoid)."""
     np.negative(u, out=u)
     np.exp(u, out=u)
     u += 1.0
@@ -269,7 +381,7 @@ def ssl_step_projected(Wt, x, xT, a, Z, rho, alpha, eta):
     ca = np.swapaxes(a, 1, 2) @ c                            # sum_{v,i} a_ij c_ik, (S, 2, 2)
     M = np.swapaxes(c, 1, 2) @ c                             # sum_{v,i} c_ik c_il
     L11 = np.sqrt(M[:, 0, 0])                                # M = L L^T, L lower triangular
-    L21 = M[:, 1, 0] / L11
+    L21 = M[:, 1, 0] / np.maximum(L11, 1e-200)               # L11 = 0 (all s' = 0): L21 = 0
     L22 = np.sqrt(np.maximum(M[:, 1, 1] - L21**2, 0.0))
     G = Z * L11[:, None, None]                               # G_k = sum_l L_kl Z_l
     G[..., 1] = L21[:, None] * Z[..., 0] + L22[:, None] * Z[..., 1]
@@ -301,13 +413,17 @@ def _prefetched(blocks, draw):
             yield start, length, noise
 
 
-def _ssl_loop(cfg, Wt, x, gens, progress, block, desc, rho, alpha):
+def _ssl_loop(cfg, Wt, x, gens, progress, block, desc, rho, alpha, cfgs=None):
     """Gradient ascent from Wt (S, d, 2) on data x (S, n, d); returns the recorder.
 
     ``rho``, ``alpha``: (S,) values per row. Step t = T only evaluates (objective and gradient
-    at the final weights, on one more draw).
+    at the final weights, on one more draw). Raises :class:`DivergenceError` at the first step
+    whose weights are non-finite or exceed ``MAX_WEIGHT`` (``cfgs``: the stacked configurations,
+    for the message).
     """
     S, n, d = x.shape
+    T = cfg.T
+    cfgs = cfgs or [cfg]
     xT = np.ascontiguousarray(np.swapaxes(x, 1, 2))
     rec = _Recorder(cfg, S, d)
     projected = cfg.sampler == "projected"
@@ -320,18 +436,32 @@ def _ssl_loop(cfg, Wt, x, gens, progress, block, desc, rho, alpha):
             return reference.view_noise(gens, length, n, d)
         return fill_normal(gens, np.empty((S, length, 2, n, d)))
 
-    bar = tqdm(total=cfg.T + 1, desc=desc, disable=not progress, leave=False)
-    with np.errstate(over="ignore"):
-        for start, length, noise in _prefetched(_blocks(cfg.T + 1, block, False, desc), draw):
+    def step(Wt, noise, j):
+        if projected:
+            return ssl_step_projected(Wt, x, xT, noise[0][:, j], noise[1][:, j], rho, alpha,
+                                      cfg.eta)
+        return ssl_step_views(Wt, x, noise[:, j], rho, alpha, cfg.eta)
+
+    if not _finite_below(Wt):
+        raise _divergence("SSL", cfgs, 0, [np.swapaxes(Wt, 1, 2)], ["W"])
+    bar = tqdm(total=T + 1, desc=desc, disable=not progress, leave=False)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for start, length, noise in _prefetched(_blocks(T + 1, block, False, desc), draw):
+            good, j_good = Wt, 0                                 # W_start, checked
             for j in range(length):
-                if projected:
-                    new, s, gT = ssl_step_projected(Wt, x, xT, noise[0][:, j], noise[1][:, j],
-                                                    rho, alpha, cfg.eta)
-                else:
-                    new, s, gT = ssl_step_views(Wt, x, noise[:, j], rho, alpha, cfg.eta)
+                new, s, gT = step(Wt, noise, j)
                 if rec.wants(start + j):
                     rec.record(Wt, ssl_value(Wt, s, alpha, n), gT)
-                Wt = new
+                Wt = new                                         # W_(start + j + 1)
+                t = start + j + 1
+                if t <= T and (t % CHECK_EVERY == 0 or j == length - 1 or t == T):
+                    if not _finite_below(Wt):                    # replay to the first bad step
+                        for jj in range(j_good, j + 1):
+                            good = step(good, noise, jj)[0]
+                            if not _finite_below(good):
+                                raise _divergence("SSL", cfgs, start + jj + 1,
+                                                  [np.swapaxes(good, 1, 2)], ["W"])
+                    good, j_good = Wt, j + 1
             bar.update(length)
     bar.close()
     return rec
@@ -370,7 +500,7 @@ def train_ssl_many(cfgs, progress: bool = False, block: int = 200, W0s=None):
     x = np.concatenate([dt.x for dt in datas])
     desc = "SSL (" + ", ".join(sorted({cfg.init for cfg in cfgs})) + ")"
     rho, alpha = _per_row(cfgs, "rho"), _per_row(cfgs, "alpha")
-    rec = _ssl_loop(cfgs[0], Wt, x, gens, progress, block, desc, rho, alpha)
+    rec = _ssl_loop(cfgs[0], Wt, x, gens, progress, block, desc, rho, alpha, cfgs)
     return _split(cfgs, rec, datas)
 
 
@@ -436,14 +566,31 @@ def train_sl_many(cfgs, progress: bool = False, block: int = 500):
     xT = np.ascontiguousarray(np.swapaxes(x, 1, 2))
     beta, gamma = _per_row(cfgs, "beta"), _per_row(cfgs, "gamma")
     rec = _Recorder(cfgs[0], x.shape[0], x.shape[2], with_F=True)
-    with np.errstate(over="ignore"):
-        for start, length in _blocks(cfgs[0].T + 1, block, progress, "SL"):
+    T, eta = cfgs[0].T, cfgs[0].eta
+
+    def diverged(step, Wt, F):
+        return _divergence("SL", cfgs, step, [np.swapaxes(Wt, 1, 2), F], ["W", "F"])
+
+    if not _finite_below(Wt, F):
+        raise diverged(0, Wt, F)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for start, length in _blocks(T + 1, block, progress, "SL"):
+            good = (Wt, F, start)                                # (W, F) at step start, checked
             for t in range(start, start + length):
                 want = rec.wants(t)
-                new, newF, loss, gT = sl_step(Wt, F, x, xT, y, beta, gamma, cfgs[0].eta, want)
+                new, newF, loss, gT = sl_step(Wt, F, x, xT, y, beta, gamma, eta, want)
                 if want:
                     rec.record(Wt, loss, gT, F)
-                Wt, F = new, newF
+                Wt, F = new, newF                                # step t + 1
+                if t < T and ((t + 1) % CHECK_EVERY == 0 or t == start + length - 1
+                              or t + 1 == T):
+                    if not _finite_below(Wt, F):                 # replay to the first bad step
+                        gW, gF, t0 = good
+                        for tt in range(t0, t + 1):
+                            gW, gF = sl_step(gW, gF, x, xT, y, beta, gamma, eta, False)[:2]
+                            if not _finite_below(gW, gF):
+                                raise diverged(tt + 1, gW, gF)
+                    good = (Wt, F, t + 1)
     return _split(cfgs, rec, datas, with_F=True)
 
 

@@ -159,9 +159,18 @@ def _in_ipython():
 
 
 def _frame_png(fn, values):
+    """PNG of ``fn(**values)``; if training diverges there (``training.DivergenceError``), of a
+    figure showing the error's message instead."""
     from . import plots
+    from .training import DivergenceError
 
-    fig = fn(**values)
+    before = set(plt.get_fignums())
+    try:
+        fig = fn(**values)
+    except DivergenceError as exc:
+        for num in set(plt.get_fignums()) - before:  # a figure fn had started
+            plt.close(num)
+        fig = plots.message_figure(str(exc))
     fig = fig if fig is not None else plt.gcf()
     try:
         return plots.png_bytes(fig)
@@ -179,7 +188,8 @@ def explorer(fn, main=None, frames=None, **controls):
     (default: the slider's own positions, if at most ``MAX_AUTO_FRAMES``); its current value is
     always a frame. A selection widget (e.g. a Dropdown) is used as it is, its options being the
     frames. With a single control ``main`` may be omitted. In a kernel every control redraws
-    live into the frame shown. ``main`` and ``frames`` cannot be control names.
+    live into the frame shown. ``main`` and ``frames`` cannot be control names. A frame whose
+    ``fn`` raises ``training.DivergenceError`` shows the error's message instead of a plot.
 
     Returns an :class:`Explorer` (a ``VBox``).
     """
@@ -187,7 +197,8 @@ def explorer(fn, main=None, frames=None, **controls):
         raise ValueError("explorer: give at least one control, e.g. tau=widgets.slider(...)")
     for name, control in controls.items():
         if not isinstance(control, w.ValueWidget):
-            raise ValueError(f"control {name!r} must be an ipywidgets value widget, got {control!r}")
+            raise ValueError(f"control {name!r} must be an ipywidgets value widget, got "
+                             f"{control!r}")
     if main is None:
         if len(controls) > 1:
             raise ValueError(f"main: name the control precomputed for the static page, one of "

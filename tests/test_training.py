@@ -66,7 +66,8 @@ def test_one_ssl_step_raises_the_augmentation_averaged_objective():
     xi = rng.normal(size=(4000, 2) + x.shape)  # common random numbers for both weights
 
     def averaged(W):
-        return models.ssl_objective(W, x + cfg.rho * xi[:, 0], x + cfg.rho * xi[:, 1], cfg.alpha).mean()
+        return models.ssl_objective(W, x + cfg.rho * xi[:, 0], x + cfg.rho * xi[:, 1],
+                                    cfg.alpha).mean()
 
     assert averaged(W1) > averaged(W0) + 1e-4
 
@@ -166,18 +167,18 @@ def test_load_rejects_bad_files(tmp_path):
     run = train_ssl(SSLConfig(**SMALL))
     good = tmp_path / "good.npz"
     run.save(good)
-    with pytest.raises(ValueError, match="expected"):
+    with pytest.raises(ValueError, match="T = 30 in the file, 31 expected"):
         Run.load(good, expected=SSLConfig(**{**SMALL, "T": 31}))
     bad = tmp_path / "corrupt.npz"
     bad.write_bytes(good.read_bytes()[:200])
-    with pytest.raises(ValueError, match="cannot read"):
+    with pytest.raises(ValueError, match="not a saved run"):
         Run.load(bad)
     stored = dict(np.load(good))
     np.savez(tmp_path / "shape.npz", **{**stored, "W": stored["W"][:, :2]})
     with pytest.raises(ValueError, match="'W' has shape"):
         Run.load(tmp_path / "shape.npz")
     np.savez(tmp_path / "keys.npz", **{k: v for k, v in stored.items() if k != "objective"})
-    with pytest.raises(ValueError, match="keys"):
+    with pytest.raises(ValueError, match="entries"):
         Run.load(tmp_path / "keys.npz")
     np.savez(tmp_path / "cfg.npz", **{**stored, "config": "{not json"})
     with pytest.raises(ValueError, match="configuration"):
@@ -209,4 +210,5 @@ def test_qr2_equals_lapack_qr_including_degenerate_rows():
     Q0, R0 = np.linalg.qr(Wt)
     np.testing.assert_allclose(Q, Q0, atol=1e-12)
     np.testing.assert_allclose(R, R0, atol=1e-12 * np.abs(R0).max())
-    np.testing.assert_allclose(np.swapaxes(Q, 1, 2) @ Q, np.broadcast_to(np.eye(2), (50, 2, 2)), atol=1e-12)
+    np.testing.assert_allclose(np.swapaxes(Q, 1, 2) @ Q, np.broadcast_to(np.eye(2), (50, 2, 2)),
+                               atol=1e-12)
