@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 
-.PHONY: book test unit notebooks pages browser lab reproduce bench clean
+.PHONY: book test unit notebooks pages browser lab reproduce bench clean assignments grade
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -20,7 +20,7 @@ book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
 
 test: $(STAMP)
-	$(PY) -m pytest tests chapters assignments --ignore=tests/pages --nbval-lax --nbval-current-env -q
+	$(PY) -m pytest tests chapters assignments/masters --ignore=tests/pages --nbval-lax --nbval-current-env -q
 	$(MAKE) book
 	$(MAKE) pages
 
@@ -42,6 +42,20 @@ notebooks: $(STAMP)
 lab: $(STAMP)
 	test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install --quiet jupyterlab==4.6.6
 	$(VENV)/bin/jupyter lab chapters/
+
+# Coursework (assignments/README.md). `otter assign` of every master notebook in
+# assignments/masters/ into _build/assignments/<name>/ (student/ and autograder/ with the zip);
+# refreshes the hand-outs assignments/<name>.ipynb that the book shows.
+assignments: $(STAMP)
+	$(PY) -m sslcore.assignments build
+
+# Grade every .ipynb in a folder without Docker into <folder>/grades.csv (otter's final_grades.csv
+# layout) and <folder>/feedback/:  make grade ASSIGNMENT=A1 SUBMISSIONS=path/to/folder
+# (ASSIGNMENT: the full name or its prefix; TIMEOUT: seconds per submission; JOBS: at once).
+TIMEOUT ?= 600
+JOBS    ?= 2
+grade: $(STAMP)
+	@$(PY) -m sslcore.assignments grade "$(ASSIGNMENT)" "$(SUBMISSIONS)" --timeout "$(TIMEOUT)" --jobs "$(JOBS)"
 
 reproduce: $(STAMP)
 	$(PY) -m sslcore reproduce --out out/reproduce

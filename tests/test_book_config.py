@@ -26,10 +26,11 @@ def test_config_parses_and_has_the_required_settings():
     assert conf["html_css_files"] == ["book.css"]
     assert list(conf["nb_ipywidgets_js"])[-1].endswith("embed-amd.js")
     assert "references.bib" in cfg["bibtex_bibfiles"]
-    # The instructor's solutions never reach the published book.
-    assert "assignments/solutions" in cfg["exclude_patterns"]
-    # Assignments are hand-outs: not executed by the book (their stubs raise by design).
+    # The master notebooks (solutions, hidden tests) never reach the published book.
+    assert "assignments/masters" in cfg["exclude_patterns"]
+    # Assignments are hand-outs: not executed by the book (their `...` bodies fail by design).
     assert "assignments/*" in cfg["execute"]["exclude_patterns"]
+    assert "assignments/masters/*" in cfg["execute"]["exclude_patterns"]
 
 
 def test_publishing_is_one_setting_and_off_until_set():
@@ -59,7 +60,19 @@ def test_every_toc_entry_exists_and_no_solution_is_listed():
     files = [toc["root"]] + [c["file"] for c in toc["chapters"]]
     for f in files:
         assert any(os.path.exists(os.path.join(ROOT, f + ext)) for ext in (".md", ".ipynb")), f
-        assert "solutions" not in f
+        assert "solutions" not in f and "masters" not in f
+
+
+def test_toc_lists_the_hand_out_of_every_assignment():
+    """Every master notebook has its student hand-out in the toc (assignments/NAME)."""
+    toc = _load("_toc.yml")
+    files = [c["file"] for c in toc["chapters"]]
+    masters = sorted(os.path.splitext(n)[0]
+                     for n in os.listdir(os.path.join(ROOT, "assignments", "masters"))
+                     if n.endswith(".ipynb"))
+    assert len(masters) >= 3
+    for name in masters:
+        assert f"assignments/{name}" in files, name
 
 
 def test_binder_installs_the_requirements_and_the_package():
