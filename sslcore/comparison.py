@@ -497,22 +497,24 @@ def phase_diagram(taus, rhos, seeds=3, T=4000, sl_T=4000, d=10):
 
 def phase_figure(pd: PhaseDiagram, mark=None):
     """Heat maps (mean over seeds), stacked top to bottom, of SSL's ||Pe2||, SL's ||Pe2|| and
-    SSL's ||Pe1|| on the (tau, rho) grid, each with its colour bar and the values written in the
-    cells; ``mark`` (tau, rho): a grid cell to outline."""
+    SSL's ||Pe1|| on the (tau, rho) grid, each with its colour bar; each cell shows the mean and,
+    below it, the half-width of its 95% band over seeds (``analysis.mean_band``);
+    ``mark`` (tau, rho): a grid cell to outline."""
     panels = ((pd.ssl_e2, "SSL: $\\|Pe_2\\|$", "Blues"), (pd.sl_e2, "SL: $\\|Pe_2\\|$", "Reds"),
               (pd.ssl_e1, "SSL: $\\|Pe_1\\|$", "Blues"))
     fig, axes = plots.figure(nrows=3, width=plots.COLUMN_INCHES, height=2.3, sharex=True)
     for ax, (val, title, cmap) in zip(axes, panels):
-        m = val.mean(-1)
+        m, _, hi = analysis.mean_band(val, axis=-1)
         im = ax.imshow(m, origin="lower", cmap=cmap, vmin=0, vmax=1, aspect="auto")
-        for i in range(m.shape[0]):
-            for j in range(m.shape[1]):
-                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=9,
-                        color="white" if m[i, j] > 0.6 else "black")
+        for (i, j), mean in np.ndenumerate(m):
+            ax.text(j, i, f"{mean:.2f}\n\u00b1{hi[i, j] - mean:.2f}", ha="center",
+                    va="center", fontsize=8, linespacing=1.1,
+                    color="white" if mean > 0.6 else "black")
         ax.set_xticks(range(len(pd.taus)), [f"{t:g}" for t in pd.taus])
         ax.set_yticks(range(len(pd.rhos)), [f"{r:.3g}" for r in pd.rhos])
         ax.set_ylabel(r"$\rho$ (noise)")
-        ax.set_title(title + f" (mean of {val.shape[-1]} seeds)", fontsize=10)
+        ax.set_title(title + f" (mean \u00b1 95% half-width, {val.shape[-1]} seeds)",
+                     fontsize=10)
         ax.grid(False)
         if mark is not None:
             j = int(np.argmin(np.abs(pd.taus - mark[0])))

@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 MODES = ("2d", "full", "hessian")
-BOUND_COLOR = "#b8860b"   # certified balls and bounds (not red: red is SL in this book)
+BOUND_COLOR = "#b8860b"   # verified balls and bounds (not red: red is SL in this book)
 
 
 # ============================================================================ quadrature
@@ -228,7 +228,7 @@ def ift_table_rows(results):
 # Widest printed table, in characters: an output block of the book's page is 688 px wide at a
 # 1280 px window and shows 83 monospace characters (7.83 px each, 32 px padding); wider lines
 # are cut off. One character is kept in reserve.
-TABLE_WIDTH = 82
+TABLE_WIDTH = 79   # the book's code column (longer lines are cut off on the page)
 
 
 def format_rows(rows, digits=3, width=TABLE_WIDTH):
@@ -376,7 +376,7 @@ def comparison_figure(x0, pop_root, pop_radius, study, W_long, W_4000, steps, W_
     """Three panels. Top left: the (w_k1, w_k2) plane near x0 (neuron 2 mirrored, a -> -a, so
     all 2S neuron cases share one panel): x0, the per-sample Newton roots, the rho = 0 optima
     for the sample proportions, the long-run averages and the T = 4000 weights. Top right: a
-    zoom on x0 with the population root and its certified 2-D ball (radius ``pop_radius``).
+    zoom on x0 with the population root and its verified 2-D ball (bound-based, float) (radius ``pop_radius``).
     One legend for both under them. Bottom, the column wide: the mean norm of coordinates 3..d
     along training against the prediction ||w(0)|| (1 - 2 alpha n eta)^t and the level of the
     Newton roots, with its legend under it. Returns the Figure.
@@ -421,7 +421,7 @@ def _comparison_planes(ax, zx, x0, pop_root, pop_radius, study, W_long, W_4000):
     zx.scatter(*pop_root[0, :2], s=30, marker="D", color=BOUND_COLOR, zorder=4,
                label="population root")
     zx.add_patch(plt.Circle(tuple(x0[0, :2]), pop_radius, fill=False, color=BOUND_COLOR, lw=1.4))
-    zx.plot([], [], color=BOUND_COLOR, lw=1.4, label=f"certified ball, $r$ = {pop_radius:.4f}")
+    zx.plot([], [], color=BOUND_COLOR, lw=1.4, label=f"verified ball, $r$ = {pop_radius:.4f}")
     half = 2.0 * pop_radius
     zx.set_xlim(x0[0, 0] - half, x0[0, 0] + half)
     zx.set_ylim(x0[0, 1] - half, x0[0, 1] + half)

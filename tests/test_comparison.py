@@ -169,6 +169,17 @@ def test_figures_and_live_figure(sl_run):
     plt.close(fig)
 
 
+def test_phase_figure_shows_the_spread_over_seeds():
+    pd = comparison.phase_diagram([2.0, 7.0], [0.03], seeds=3, T=20, sl_T=20)
+    fig = comparison.phase_figure(pd)
+    mean, _, hi = analysis.mean_band(pd.sl_e2, axis=-1)
+    texts = [t.get_text() for t in fig.axes[1].texts]     # SL's ||Pe2|| map
+    assert texts == [f"{m:.2f}\n\u00b1{h - m:.2f}" for m, h in zip(mean.ravel(), hi.ravel())]
+    assert all(t.get_fontsize() >= 8 for ax in fig.axes for t in ax.texts)
+    assert "95%" in fig.axes[1].get_title()
+    plt.close(fig)
+
+
 def test_time_call():
     assert comparison.time_call(lambda: None, repeat=2) >= 0
 
