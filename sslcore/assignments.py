@@ -24,7 +24,6 @@ Checkers (the otter test cases) live in :mod:`sslcore.checkers`.
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import pickle
@@ -135,7 +134,7 @@ def handout_text(built, name):
 
 def autograder_zip(name, build_dir=BUILD):
     """The autograder zip of a built assignment (one per build: otter stamps its name)."""
-    zips = sorted(glob.glob(str(Path(build_dir) / name / "autograder" / f"{name}-autograder_*.zip")))
+    zips = sorted((Path(build_dir) / name / "autograder").glob(f"{name}-autograder_*.zip"))
     if not zips:
         raise UsageError(f"ASSIGNMENT={name} has no autograder in {Path(build_dir) / name}: run "
                          "`make assignments` first")

@@ -41,7 +41,7 @@ MISTAKES = {
                        "It matches a descent step W - lr grad Psi"),
 }
 LOOP = "import time\nwhile True:        # a submission that never ends\n    time.sleep(0.05)"
-LOOP_TIMEOUT = 25      # seconds; the blank hand-out graded after the loop needs less
+LOOP_TIMEOUT = 40      # seconds; the empty notebook graded after the loop needs far less
 
 
 def _nb(path):
@@ -94,7 +94,11 @@ def graded(built, tmp_path_factory):
         shutil.copy(assignments.HANDOUTS / f"{name}.ipynb", main / "blank.ipynb")
         _write(main / "mistake.ipynb", _with_mistake(solution, name))
         _write(loop / "a_loop.ipynb", _with_loop(solution))
-        shutil.copy(assignments.HANDOUTS / f"{name}.ipynb", loop / "b_blank.ipynb")
+        handout = _nb(assignments.HANDOUTS / f"{name}.ipynb")
+        _write(loop / "b_empty.ipynb", {**handout, "cells": []})      # everything deleted
+        other = NAMES[(NAMES.index(name) + 1) % len(NAMES)]
+        shutil.copy(assignments.HANDOUTS / f"{other}.ipynb", loop / "d_other.ipynb")
+        (loop / "c_broken.ipynb").write_text("this is not a notebook")
         jobs += [(name, "main", main, 400, 2), (name, "loop", loop, LOOP_TIMEOUT, 1)]
     with ThreadPoolExecutor(len(jobs)) as pool:
         done = list(pool.map(lambda j: assignments.grade(j[0], j[2], j[3], j[4], build_dir=built,
@@ -206,8 +210,32 @@ def test_a_submission_that_never_ends_is_stopped_and_recorded(graded, name):
     assert len(killed) >= 2                          # the worker and the notebook's kernel
     assert not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
                    for p in killed)
-    assert _row(table, "b_blank.ipynb")["grading_status"] == "Completed"   # grading went on
+    assert _row(table, "b_empty.ipynb")["grading_status"] == "Completed"   # grading went on
     assert "timed out" in (folder / "feedback" / "a_loop.txt").read_text()
+
+
+@by_name
+def test_a_file_that_is_not_a_notebook_is_recorded_as_failed(graded, name):
+    _, table, _ = graded[name]["loop"]
+    row = _row(table, "c_broken.ipynb")
+    assert row["total_points_earned"] == 0
+    assert row["grading_status"].startswith("grading 'c_broken.ipynb' failed (exit code")
+
+
+@by_name
+def test_a_notebook_of_another_assignment_is_recorded_as_failed(graded, name):
+    _, table, _ = graded[name]["loop"]
+    other = NAMES[(NAMES.index(name) + 1) % len(NAMES)]
+    row = _row(table, "d_other.ipynb")
+    assert row["total_points_earned"] == 0
+    assert f"Received submission for assignment '{other}'" in row["grading_status"]
+
+
+@by_name
+def test_blank_feedback_says_what_to_do(graded, name):
+    folder, _, _ = graded[name]["main"]
+    text = (folder / "feedback" / "blank.txt").read_text()
+    assert "returned None; write its body (replace the '...')" in text
 
 
 # ------------------------------------------------------------------------------- partial credit

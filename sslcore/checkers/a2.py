@@ -20,8 +20,8 @@ import numpy as np
 
 from ..ift import IFT_KEYS, ift_check, sampled_constants, sphere_directions
 from ..theory import Objective, simplified_optimum
-from .common import (RTOL, as_float_array, defined, hint, is_float, rel, run, traced, using,
-                     verdict)
+from .common import (RTOL, as_float_array, defined, hint, is_float, not_none, rel, run, traced,
+                     using, verdict)
 
 T1 = "Task 1 (Newton's method)"
 T2 = "Task 2 (IFT constants)"
@@ -65,7 +65,7 @@ def newton_linear(newton, case=None):
     if exc is not None:
         raise AssertionError(f"{T1}: on a linear map, where Newton's method converges in one "
                              f"step, your function raised {type(exc).__name__}: {exc}")
-    out = as_float_array(f"{T1}: the result (linear map)", out, x0.shape)
+    out = as_float_array(f"{T1}: the result (linear map)", not_none(T1, "newton", out), x0.shape)
     if rel(out, zero) > 1e-10:
         raise AssertionError(f"{T1}: on a linear map the result is {out.tolist()}, expected the "
                              f"zero {zero.tolist()} (reached by the first step)")
@@ -88,7 +88,7 @@ def newton_critical_points(newton, params=NEWTON_PARAMS, start=(3.5, 9.0)):
         if exc is not None:
             raise AssertionError(f"{T1}: for {where} your function raised "
                                  f"{type(exc).__name__}: {exc}")
-        out = as_float_array(f"{T1}: the result ({where})", out, (2,))
+        out = as_float_array(f"{T1}: the result ({where})", not_none(T1, "newton", out), (2,))
         want = simplified_optimum(tau, alpha, d=2)[0]
         err = rel(out, want)
         if err > 1e-10:
@@ -112,6 +112,7 @@ def newton_no_convergence(newton, max_iter=20):
     where = "on f(x) = x^3 - 2x + 2 from x0 = 0 (Newton's iterates cycle 0, 1, 0, 1, ...)"
     out, exc = run(T1, where, newton, fw, cyc_jac, np.array([0.0]), 1e-12, max_iter, limit=limit)
     if exc is None:
+        not_none(T1, "newton", out if calls else None)
         raise AssertionError(f"{T1}: {where} your function returned {out!r} after "
                              f"{len(calls)} evaluations of f with max_iter={max_iter}. It matches "
                              "returning the last iterate silently: raise RuntimeError when "
@@ -278,6 +279,7 @@ def ift_mistakes(key, f, jac, x0, dirs):
 
 
 def _ift_dict(name, got):
+    not_none(T2, "ift_constants", got)
     if not isinstance(got, dict):
         raise AssertionError(f"{T2}: return a dict with the keys {list(IFT_KEYS)}, got "
                              f"{type(got).__name__}")
@@ -396,7 +398,7 @@ def bisection_thresholds(largest_rho, cases=BISECTION_CASES):
         if exc is not None:
             raise AssertionError(f"{T3}: for {where} largest_rho raised "
                                  f"{type(exc).__name__}: {exc}")
-        if not is_float(out) or not np.isfinite(out):
+        if not is_float(not_none(T3, "largest_rho", out)) or not np.isfinite(out):
             raise AssertionError(f"{T3}: largest_rho must return a finite float, got {out!r} "
                                  f"({type(out).__name__})")
         text = _bisection_hint(float(out), t, lo, hi, rtol)
@@ -428,7 +430,7 @@ def _condition_values(condition_holds, cases):
         if exc is not None:
             raise AssertionError(f"{T3}: condition_holds({rho:.4g}, d={d}) raised "
                                  f"{type(exc).__name__}: {exc}")
-        if not isinstance(value, (bool, np.bool_)):
+        if not isinstance(not_none(T3, "condition_holds", value), (bool, np.bool_)):
             raise AssertionError(f"{T3}: condition_holds must return a bool, got "
                                  f"{type(value).__name__} for rho = {rho:.4g}, d = {d}")
         got.append(bool(value))
