@@ -382,3 +382,31 @@ def test_make_passes_the_parameters_through():
                           capture_output=True, text=True, cwd=assignments.ROOT)
     assert proc.returncode == 2 and proc.stderr.startswith("error: ASSIGNMENT is not set")
     assert os.path.isdir(assignments.MASTERS)
+
+
+def test_the_students_grader_check_names_the_mistake(built, tmp_path):
+    """In the student's own notebook (public tests from its metadata, no autograder),
+    grader.check("taskK") shows the named mistake for the wrong task and passes the others."""
+    import nbformat
+    from nbclient import NotebookClient
+    name = "A3_ascent_rate"
+    question, old, new, feedback = MISTAKES[name]
+    nb = _nb(assignments.HANDOUTS / f"{name}.ipynb")
+    solution = {c["id"]: c["source"] for c in _nb(built / name / "autograder" / f"{name}.ipynb")
+                ["cells"]}
+    for c in nb["cells"]:
+        if "otter_answer_cell" in c["metadata"].get("tags", []) and c["id"] in solution:
+            c["source"] = "".join(solution[c["id"]]).replace(old, new)
+    _write(tmp_path / f"{name}.ipynb", nb)
+    run = nbformat.read(tmp_path / f"{name}.ipynb", as_version=4)
+    NotebookClient(run, timeout=300, allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    shown = {c.source: "".join(o.get("data", {}).get("text/plain", "") or o.get("text", "")
+                               for o in c.outputs)
+             for c in run.cells if c.cell_type == "code" and c.source.startswith("grader.check")}
+    assert len(shown) == 4
+    for source, text in shown.items():
+        if question in source:
+            assert feedback in text and "Test case failed" in text
+        else:
+            assert "All test cases passed!" in text, (source, text)
