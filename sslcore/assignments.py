@@ -100,12 +100,15 @@ def _stage(name, stage):
 
 
 def stable_ids(student, master):
-    """Otter gives the cells it adds (check cells, answer cells) random ids: replace them by
-    ids derived from the position, so that a rebuild changes nothing in the hand-out."""
+    """Otter gives the cells it adds (check cells, answer cells) random ids, and keeps the
+    master's execution timings: replace the ids by ids derived from the position and drop the
+    timings, so that a rebuild of an unchanged master changes nothing in the hand-out."""
     known = {c.get("id") for c in master["cells"]}
     for i, c in enumerate(student["cells"]):
         if c.get("id") not in known:
             c["id"] = f"otter-{i:02d}"
+        for key in ("execution", "ExecuteTime"):
+            c.get("metadata", {}).pop(key, None)
     return student
 
 

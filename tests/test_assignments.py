@@ -730,6 +730,7 @@ def test_handout_holds_no_solution_text_and_no_hidden_test(name):
     tests = handout["metadata"]["otter"]["tests"]
     assert sorted(tests) == sorted(f"task{k}" for k in range(1, len(tests) + 1))
     assert all(c["outputs"] == [] for c in handout["cells"] if c["cell_type"] == "code")
+    assert not any("execution" in c["metadata"] for c in handout["cells"])   # no timings
     checks = [_source(c) for c in handout["cells"]
               if c["cell_type"] == "code" and _source(c).startswith("grader.check(")]
     assert checks == [f'grader.check("task{k}")' for k in range(1, len(tests) + 1)]
