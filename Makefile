@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 
-.PHONY: book test unit notebooks pages browser lab reproduce bench clean assignments grade
+.PHONY: book test unit lint notebooks pages browser lab reproduce bench clean assignments grade
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 
 unit: $(STAMP)
 	$(PY) -m pytest tests --ignore=tests/pages -q
+
+# Lint and import order of every Python file (ruff, configured in pyproject.toml).
+lint: $(STAMP)
+	$(PY) -m ruff check .
 
 # The reader's-eye test of the built book (headless Chromium, offline, 1280 and 390 px wide).
 # Uses the existing _build/html: run `make book` first (make test does).

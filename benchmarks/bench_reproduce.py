@@ -19,7 +19,8 @@ def main():
     p.add_argument("--loop-steps", type=int, default=3)
     args = p.parse_args()
     cfgs = experiments.paper_configs()
-    fast = {jobs: time_call(lambda: experiments.run_paper(cfgs, jobs=jobs, progress=False), args.repeat)
+    fast = {jobs: time_call(lambda j=jobs: experiments.run_paper(cfgs, jobs=j, progress=False),
+                            args.repeat)
             for jobs in (1, 2)}
     k = args.loop_steps
     ssl_step = time_call(lambda: loop_impl.ssl_run(0, T=k), 1) / k
@@ -30,7 +31,8 @@ def main():
     print(f"sslcore full run (3 experiments x {seeds} seeds), 2 processes: {fast[2]:8.2f} s")
     print(f"loop implementation, extrapolated from {k} steps  : {loop_total:8.1f} s "
           f"(SSL {ssl_step * 1e3:.1f} ms/step/seed, SL {sl_step * 1e3:.1f} ms/step/seed)")
-    print(f"speed-up: {loop_total / fast[2]:.0f}x (2 processes), {loop_total / fast[1]:.0f}x (1 process)")
+    print(f"speed-up: {loop_total / fast[2]:.0f}x (2 processes), "
+          f"{loop_total / fast[1]:.0f}x (1 process)")
 
 
 if __name__ == "__main__":

@@ -22,8 +22,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 from sslcore import comparison as cmp  # noqa: E402
 from sslcore import convergence as cv  # noqa: E402
 from sslcore import ift_figures as F3  # noqa: E402
-from sslcore import plots  # noqa: E402
-from sslcore import widgets  # noqa: E402
+from sslcore import (
+    plots,  # noqa: E402
+    widgets,  # noqa: E402
+)
 
 RHO = 10 ** -1.5
 # (name, function, settings): the sliders' defaults and extremes in chapters/*.ipynb

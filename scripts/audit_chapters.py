@@ -37,7 +37,8 @@ def audit(path):
     chapter = re.match(r"(\d+)_", path.replace("\\", "/").rsplit("/", 1)[-1])
     for label in LABEL.findall(md):
         if chapter and not re.match(rf"[a-z]+-ch{int(chapter.group(1))}-", label):
-            problems.append(f"label {label!r} lacks the chapter prefix (e.g. thm-ch{int(chapter.group(1))}-...)")
+            problems.append(f"label {label!r} lacks the chapter prefix "
+                            f"(e.g. thm-ch{int(chapter.group(1))}-...)")
     checked = sum("nbval-check-output" in c.get("metadata", {}).get("tags", []) for c in code)
     if checked < 3:
         problems.append(f"{checked} cells tagged nbval-check-output (want >= 3)")
@@ -46,12 +47,16 @@ def audit(path):
     for i, c in enumerate(code):
         src = "".join(c["source"])
         tags = c.get("metadata", {}).get("tags", [])
-        if ("widgets.explorer" in src or "perf_counter" in src) and "nbval-ignore-output" not in tags:
-            problems.append(f"code cell {i}: widget/timing cell without the nbval-ignore-output tag")
+        timed = "widgets.explorer" in src or "perf_counter" in src
+        if timed and "nbval-ignore-output" not in tags:
+            problems.append(f"code cell {i}: widget/timing cell without the nbval-ignore-output "
+                            "tag")
         if "NBVAL" in src:
-            problems.append(f"code cell {i}: an nbval comment marker (shown on the page); use a cell tag")
+            problems.append(f"code cell {i}: an nbval comment marker (shown on the page); "
+                            "use a cell tag")
         if FORBIDDEN_DEF.search(src):
-            problems.append(f"code cell {i}: defines model code ({FORBIDDEN_DEF.search(src).group(1)})")
+            name = FORBIDDEN_DEF.search(src).group(1)
+            problems.append(f"code cell {i}: defines model code ({name})")
         if len(src.splitlines()) > 30:
             problems.append(f"code cell {i}: {len(src.splitlines())} lines (> 30)")
         if c.get("execution_count") is None and src.strip():

@@ -215,8 +215,8 @@ def check_links(report, links, root, origin, page_rel):
             continue
         if url.fragment and path.suffix == ".html":
             if path not in ids_cache:
-                ids_cache[path] = set(re.findall(r'\b(?:id|name)="([^"]+)"',
-                                                 path.read_text(encoding="utf-8", errors="replace")))
+                html = path.read_text(encoding="utf-8", errors="replace")
+                ids_cache[path] = set(re.findall(r'\b(?:id|name)="([^"]+)"', html))
             if urllib.parse.unquote(url.fragment) not in ids_cache[path]:
                 report.add("link", f"dead anchor #{url.fragment} in {url.path} ({link['text']!r})")
 
@@ -226,7 +226,8 @@ PAGE_JS = Path(__file__).with_name("reader_check.js").read_text(encoding="utf-8"
 
 READY_JS = """async () => {
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
-  const want = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length;
+  const want = document.querySelectorAll(
+    'script[type="application/vnd.jupyter.widget-view+json"]').length;
   for (let i = 0; i < 100 && document.querySelectorAll('.widget-subarea').length < want; i++)
     await new Promise(r => setTimeout(r, 100));
   await new Promise(r => setTimeout(r, 300));
@@ -234,7 +235,8 @@ READY_JS = """async () => {
 
 FETCH_JS = """async (src) => {
   const b = new Uint8Array(await (await fetch(src)).arrayBuffer());
-  let s = ""; for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
+  let s = "";
+  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
   return btoa(s);
 }"""
 
@@ -264,7 +266,8 @@ def check_dom(report, page, width):
             continue
         shown = px * img["width"] / img["naturalWidth"]
         scale = img["width"] / img["naturalWidth"]
-        report.notes.append(f"figure {img['where']}: text {shown:.1f} px ({how}), scale {scale:.0%}")
+        report.notes.append(
+            f"figure {img['where']}: text {shown:.1f} px ({how}), scale {scale:.0%}")
         if width >= 1280 and shown < MIN_TEXT_PX:
             report.add("small-text", f"figure {img['where']}: smallest text {shown:.1f} CSS px "
                        f"< {MIN_TEXT_PX:g} ({how}; shown at {scale:.0%} of "
@@ -275,7 +278,8 @@ def check_dom(report, page, width):
 EXPLORER_JS = """(i) => {
   const root = document.querySelectorAll('.widget-subarea')[i];
   return Array.from(root.querySelectorAll('img')).filter(e => e.offsetParent !== null)
-    .map(e => e.src.slice(0, 64) + e.src.length + ':' + e.naturalWidth + 'x' + e.naturalHeight).join('|');
+    .map(e => e.src.slice(0, 64) + e.src.length + ':' + e.naturalWidth + 'x' + e.naturalHeight)
+    .join('|');
 }"""
 
 
@@ -396,7 +400,8 @@ def main(argv=None):
     ap.add_argument("pages", nargs="*", help="pages relative to BUILD (default: all)")
     ap.add_argument("--widths", type=int, nargs="+", default=list(WIDTHS))
     ap.add_argument("--screenshots", help="folder for full-page screenshots")
-    ap.add_argument("--notes", action="store_true", help="also print what passed (figure scales...)")
+    ap.add_argument("--notes", action="store_true",
+                    help="also print what passed (figure scales...)")
     args = ap.parse_args(argv)
     root = Path(args.build)
     if not (root / "intro.html").is_file():
