@@ -31,7 +31,8 @@ from matplotlib.ticker import MaxNLocator
 from scipy.optimize import minimize
 
 from . import analysis, models, plots
-from .config import SLConfig, SSLConfig
+from .data import cluster_means
+from .config import ALPHA, BETA, GAMMA, RHO, TAU, SLConfig, SSLConfig
 from .training import Run, sl_step, train_sl_many, train_ssl_many
 
 # summary table: (key of analysis.final_quantities, column header)
@@ -67,7 +68,7 @@ def align_roles(run: Run):
 
 
 # ----------------------------------------------------------------------------- figures
-def sl_symmetric_optimum(beta=1 / 800, gamma=1 / 800):
+def sl_symmetric_optimum(beta=BETA, gamma=GAMMA):
     """(a, phi) of the noise-free SL critical point w1 = -w2 = (a, 0, ...), F = (-phi, phi).
 
     On that family every cluster has the same loss softplus(-phi (2 s(a) - 1)) (the e2 weight is
@@ -323,11 +324,11 @@ def e2_hessian(W, F, x, y, beta):
     return data, 2 * beta * n
 
 
-def e2_hessian_population(a, phi, tau=7.0, beta=1 / 800):
+def e2_hessian_population(a, phi, tau=TAU, beta=BETA):
     """The same block per point for the noise-free population at w1 = -w2 = (a, 0, ...),
     F = (-phi, phi), equal cluster weights: (2, 2) including 2 beta I. Only the clusters
     +-e1 + tau e2 contribute (x_2 = 0 elsewhere)."""
-    centres = np.array([[1.0, 0.0], [1.0, tau], [-1.0, 0.0], [-1.0, tau]])
+    centres = cluster_means(2, tau)
     W = np.array([[a, 0.0], [-a, 0.0]])
     data, reg = e2_hessian(W[None], np.array([[-phi, phi]]), centres[None],
                            np.array([[0.0, 0.0, 1.0, 1.0]]), beta)
@@ -527,7 +528,7 @@ def phase_figure(pd: PhaseDiagram, mark=None):
 
 
 # ----------------------------------------------------------------------------- widget
-def live_runs(tau=7.0, rho=10 ** -1.5, alpha=1 / 800, seeds=3, T=1500, sl_T=1500):
+def live_runs(tau=TAU, rho=RHO, alpha=ALPHA, seeds=3, T=1500, sl_T=1500):
     """SSL (near init, weight decay alpha) and SL (beta = gamma = alpha) for a few seeds."""
     seed_t = tuple(range(int(seeds)))
     ssl = train_ssl_many([SSLConfig(tau=tau, rho=rho, alpha=alpha, seeds=seed_t, T=T,
@@ -537,7 +538,7 @@ def live_runs(tau=7.0, rho=10 ** -1.5, alpha=1 / 800, seeds=3, T=1500, sl_T=1500
     return ssl, sl
 
 
-def live_figure(tau=7.0, rho=10 ** -1.5, alpha=1 / 800, seeds=3, T=1500, sl_T=1500):
+def live_figure(tau=TAU, rho=RHO, alpha=ALPHA, seeds=3, T=1500, sl_T=1500):
     """Retrain SSL and SL with (tau, rho, alpha) and show the final (w_k1, w_k2) of every seed
     (top) and the projection lengths ||Pe1||, ||Pe2|| of every seed with their mean as a bar
     (bottom); legends right of the panels. Returns the Figure."""

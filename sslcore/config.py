@@ -25,49 +25,33 @@ pass 1e17 within 4000 (SSL) or 8000 (SL) steps; at 0.99 none leaves |W| < 1.
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from .validation import choice, integer, real
+
+# -- the paper's settings (the only place they are typed; every default elsewhere uses these)
+#: dimension d
+D = 10
+#: scale of the hidden feature e2 (the clusters +-e1 + tau e2)
+TAU = 7.0
+#: noise scale rho = d^-1.5 (data and augmentation)
+RHO = D ** -1.5
+#: weight decays (times n): SSL alpha, SL beta (on W) and gamma (on F), exactly 1/800
+ALPHA_FRACTION = Fraction(1, 800)
+ALPHA = BETA = GAMMA = float(ALPHA_FRACTION)
+#: step size
+ETA = 1e-3
+#: number of steps of SSL and SL training
+SSL_STEPS, SL_STEPS = 4000, 8000
+#: number of seeds (seeds 0..N_SEEDS-1)
+N_SEEDS = 20
 
 INITS = ("near", "sign")
 NOISES = ("isotropic", "reference")
 RNGS = ("clean", "reference")
 SAMPLERS = ("projected", "views")
-
-
-def _real(name, value, low=None, high=None, low_open=False, rule=""):
-    """Check that ``value`` is a finite real number in the allowed range; return it as float."""
-    allowed = f", allowed {rule}" if rule else ""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name}={value!r} must be a real number{allowed}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{name}={value!r} must be finite{allowed}")
-    if low is not None and (v <= low if low_open else v < low):
-        raise ValueError(f"{name}={value!r} is out of range: allowed {rule}")
-    if high is not None and v > high:
-        raise ValueError(f"{name}={value!r} is out of range: allowed {rule}")
-    return v
-
-
-def _int(name, value, low, rule):
-    """int(value) for an integer (any numbers.Integral, or a real with an integer value)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name}={value!r} must be an integer, allowed {rule}")
-    if not isinstance(value, numbers.Integral):
-        v = float(value)
-        if not (math.isfinite(v) and v.is_integer()):
-            raise ValueError(f"{name}={value!r} must be an integer, allowed {rule}")
-        value = int(v)
-    if value < low:
-        raise ValueError(f"{name}={value!r} is out of range: allowed {rule}")
-    return int(value)
-
-
-def _choice(name, value, options):
-    if value not in options:
-        raise ValueError(f"{name}={value!r} is unknown: allowed {', '.join(map(repr, options))}")
-    return value
 
 
 def _seeds(value):
@@ -78,7 +62,7 @@ def _seeds(value):
     if not seeds:
         raise ValueError("seeds=() is empty: allowed a non-empty sequence of integers >= 0")
     try:
-        out = tuple(_int("seeds", s, 0, "integers >= 0") for s in seeds)
+        out = tuple(integer("seeds", s, 0, rule="integers >= 0") for s in seeds)
     except ValueError as exc:
         raise ValueError(f"seeds={value!r}: {exc}") from None
     if len(set(out)) != len(out):
@@ -88,33 +72,34 @@ def _seeds(value):
 
 @dataclass(frozen=True)
 class _Common:
-    d: int = 10
+    d: int = D
     n: int | None = None  # default d**2
-    tau: float = 7.0
+    tau: float = TAU
     rho: float | None = None  # default d**-1.5
-    eta: float = 1e-3
-    T: int = 4000
-    seeds: tuple = tuple(range(20))
+    eta: float = ETA
+    T: int = SSL_STEPS
+    seeds: tuple = tuple(range(N_SEEDS))
     noise: str | None = None  # default: "reference" if rng == "reference" else "isotropic"
     rng: str = "clean"
     record_every: int = 10
 
     def _check_common(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
-        d = _int("d", self.d, 2, "d >= 2")
+        d = integer("d", self.d, 2, rule="d >= 2")
         set_("d", d)
-        set_("n", d * d if self.n is None else _int("n", self.n, 1, "n >= 1"))
-        set_("tau", _real("tau", self.tau, 0, low_open=True, rule="tau > 0"))
-        set_("rho", d ** -1.5 if self.rho is None else _real("rho", self.rho, 0, rule="rho >= 0"))
-        set_("eta", _real("eta", self.eta, 0, low_open=True, rule="eta > 0"))
-        set_("T", _int("T", self.T, 1, "T >= 1"))
+        set_("n", d * d if self.n is None else integer("n", self.n, 1, rule="n >= 1"))
+        set_("tau", real("tau", self.tau, 0, low_open=True, rule="tau > 0"))
+        set_("rho", d ** -1.5 if self.rho is None else real("rho", self.rho, 0, rule="rho >= 0"))
+        set_("eta", real("eta", self.eta, 0, low_open=True, rule="eta > 0"))
+        set_("T", integer("T", self.T, 1, rule="T >= 1"))
         set_("seeds", _seeds(self.seeds))
-        set_("rng", _choice("rng", self.rng, RNGS))
+        set_("rng", choice("rng", self.rng, RNGS))
         noise = self.noise
         if noise is None:
             noise = "reference" if self.rng == "reference" else "isotropic"
-        set_("noise", _choice("noise", noise, NOISES))
-        set_("record_every", _int("record_every", self.record_every, 1, "record_every >= 1"))
+        set_("noise", choice("noise", noise, NOISES))
+        set_("record_every",
+             integer("record_every", self.record_every, 1, rule="record_every >= 1"))
 
     def _check_decay(self, name):
         """Reject eta * decay * n > 1 (see the module docstring): the step would be unstable."""
@@ -160,18 +145,18 @@ class SSLConfig(_Common):
     ``sampler``: how views are drawn, ``"projected"`` or ``"views"`` (see ``training``).
     """
 
-    alpha: float = 1 / 800
+    alpha: float = ALPHA
     init: str = "near"
-    T: int = 4000
+    T: int = SSL_STEPS
     sampler: str | None = None  # default: "views" if rng == "reference" else "projected"
 
     def __post_init__(self):
         self._check_common()
-        object.__setattr__(self, "alpha", _real("alpha", self.alpha, 0, rule="alpha >= 0"))
+        object.__setattr__(self, "alpha", real("alpha", self.alpha, 0, rule="alpha >= 0"))
         self._check_decay("alpha")
-        object.__setattr__(self, "init", _choice("init", self.init, INITS))
+        object.__setattr__(self, "init", choice("init", self.init, INITS))
         default = "views" if self.rng == "reference" else "projected"
-        sampler = _choice("sampler", default if self.sampler is None else self.sampler, SAMPLERS)
+        sampler = choice("sampler", default if self.sampler is None else self.sampler, SAMPLERS)
         if self.rng == "reference" and sampler != "views":
             raise ValueError(f"sampler={sampler!r} is not allowed with rng='reference': "
                              "allowed 'views' (the reference stream draws every view)")
@@ -182,19 +167,19 @@ class SSLConfig(_Common):
 class SLConfig(_Common):
     """Supervised run: minimize sum_i BCE(y_i, s(F.s(W x_i))) + beta n ||W||^2 + gamma n ||F||^2."""
 
-    beta: float = 1 / 800
-    gamma: float = 1 / 800
-    T: int = 8000
+    beta: float = BETA
+    gamma: float = GAMMA
+    T: int = SL_STEPS
 
     def __post_init__(self):
         self._check_common()
-        object.__setattr__(self, "beta", _real("beta", self.beta, 0, rule="beta >= 0"))
-        object.__setattr__(self, "gamma", _real("gamma", self.gamma, 0, rule="gamma >= 0"))
+        object.__setattr__(self, "beta", real("beta", self.beta, 0, rule="beta >= 0"))
+        object.__setattr__(self, "gamma", real("gamma", self.gamma, 0, rule="gamma >= 0"))
         self._check_decay("beta")
         self._check_decay("gamma")
 
 
-def config_from_dict(data):
+def config_from_dict(data: dict) -> SSLConfig | SLConfig:
     """Rebuild an SSLConfig or SLConfig from :meth:`to_dict` output (a dict)."""
     if not isinstance(data, dict):
         raise ValueError(f"configuration {data!r:.80} is a {type(data).__name__}: allowed a dict "
@@ -206,7 +191,8 @@ def config_from_dict(data):
     raise ValueError(f"configuration kind {kind!r} is unknown: allowed 'SSLConfig', 'SLConfig'")
 
 
-def hyperparameter_table(ssl: SSLConfig | None = None, sl: SLConfig | None = None):
+def hyperparameter_table(ssl: SSLConfig | None = None,
+                         sl: SLConfig | None = None) -> list[tuple[str, str, Any, Any]]:
     """Rows (symbol, meaning, SSL value, SL value) for rendering the hyperparameter table."""
     ssl = ssl or SSLConfig()
     sl = sl or SLConfig()

@@ -27,12 +27,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from matplotlib.ticker import MaxNLocator
-from scipy.special import expit
 
 from . import plots, theory
-from .config import SSLConfig, _int, _real
+from .config import ALPHA, ETA, TAU, SSLConfig
 from .data import cluster_means
-from .training import DivergenceError, train_ssl
+from .models import sigmoid_derivative
+from .validation import integer, real
+from .training import DivergenceError, record_steps, train_ssl
 
 __all__ = [
     "CLASSES", "BOTH", "LABEL_ONLY", "COLLAPSED", "OTHER",
@@ -49,27 +50,25 @@ CLASS_COLORS = ("#1f5fa8", "#c0392b", "#f0a030", "#bbbbbb")
 
 
 # ----------------------------------------------------------------------------- the optimum
-def optimum(tau=7.0, alpha=1 / 800, d=10, p=None):
+def optimum(tau=TAU, alpha=ALPHA, d=10, p=None):
     """W* (2, d), a strict local maximum of Psi_p (``theory.simplified_optimum``): neurons
     (a+, b+, 0, ...) and (a-, b-, 0, ...); about (+-3.816, 1.520) for tau = 7, alpha = 1/800,
     (+-1.848, 8.162) for tau = 0.5."""
     return theory.simplified_optimum(tau, alpha, d, p)
 
 
-def hessian_eigenvalues(tau=7.0, alpha=1 / 800, p=None, neuron=0):
+def hessian_eigenvalues(tau=TAU, alpha=ALPHA, p=None, neuron=0):
     """Eigenvalues (ascending) of the 2x2 Hessian of g at neuron ``neuron``'s maximum (a*, b*).
 
     About -0.030 and -0.011 for tau = 7, alpha = 1/800 (both negative: a strict local maximum).
     """
-    neuron = _int("neuron", neuron, 0, "neuron in {0, 1}")
-    if neuron > 1:
-        raise ValueError(f"neuron={neuron!r} is out of range: allowed neuron in {{0, 1}}")
+    neuron = integer("neuron", neuron, 0, high=1, rule="neuron in {0, 1}")
     W = optimum(tau, alpha, 2, p)
     H = theory.Objective.simplified(tau, alpha, 2, p).hessian(W[neuron])
     return np.linalg.eigvalsh(H)
 
 
-def saddle(tau=7.0, alpha=1 / 800, b0=None):
+def saddle(tau=TAU, alpha=ALPHA, b0=None):
     """The critical point (0, b_s) of g on the symmetry line a = 0 (Newton from (0, b0)).
 
     g is even in a, so a = 0 is invariant under gradient ascent; on it g has a maximum in b,
@@ -80,15 +79,17 @@ def saddle(tau=7.0, alpha=1 / 800, b0=None):
     return obj.critical_point(start)
 
 
-def dg_db(a, b, tau=7.0, alpha=1 / 800):
+def dg_db(a, b, tau=TAU, alpha=ALPHA):
     """dg/db = (tau/2) [s s'(a + tau b) + s s'(-a + tau b)] - 2 alpha b (vectorized).
 
     Positive whenever b <= 0 (both terms of the bracket are positive, -2 alpha b >= 0), so
     gradient ascent always pushes a neuron's e2 coordinate up to b > 0.
     """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    s = lambda t: theory.sigmoid(t)  # noqa: E731
-    ss = lambda t: s(t) ** 2 * (1 - s(t))  # s(t) s'(t)  # noqa: E731
+    def ss(t):                                  # s(t) s'(t) = s^2 (1 - s)
+        s = sigmoid_derivative(t, 0)
+        return s ** 2 * (1 - s)
+
     return tau / 2 * (ss(a + tau * b) + ss(-a + tau * b)) - 2 * alpha * b
 
 
@@ -173,18 +174,18 @@ def distance(W, target):
 
 
 # ----------------------------------------------------------------------------- deterministic ascent
-def ascent(W0, T, lr=0.1, tau=7.0, alpha=1 / 800, p=None, record_every=10):
+def ascent(W0, T, lr=0.1, tau=TAU, alpha=ALPHA, p=None, record_every=10):
     """Deterministic gradient ascent W <- W + lr grad Psi_p(W) on the noise-free objective.
 
     W0 (..., K, d) (any leading axes: seeds, grid points); p: cluster weights, shape (4,) or
     (..., 4) per row (default 1/4 each). lr = eta n mirrors a training step (see module doc).
     Returns (steps (R,), W (..., R, K, d)) recorded at 0, record_every, ..., T.
     """
-    T = _int("T", T, 0, "T >= 0")
-    lr = _real("lr", lr, 0, low_open=True, rule="lr > 0")
-    tau = _real("tau", tau, 0, low_open=True, rule="tau > 0")
-    alpha = _real("alpha", alpha, 0, rule="alpha >= 0")
-    record_every = _int("record_every", record_every, 1, "record_every >= 1")
+    T = integer("T", T, 0, rule="T >= 0")
+    lr = real("lr", lr, 0, low_open=True, rule="lr > 0")
+    tau = real("tau", tau, 0, low_open=True, rule="tau > 0")
+    alpha = real("alpha", alpha, 0, rule="alpha >= 0")
+    record_every = integer("record_every", record_every, 1, rule="record_every >= 1")
     W = np.array(W0, dtype=np.float64)
     if W.ndim < 2:
         raise ValueError(f"W0 with shape {W.shape} must be (..., K, d)")
@@ -199,7 +200,7 @@ def ascent(W0, T, lr=0.1, tau=7.0, alpha=1 / 800, p=None, record_every=10):
     P = np.repeat(P.reshape(B, 1, 4), K, axis=1).reshape(B * K, 4)  # one row per neuron
     W = W.reshape(B * K, d).copy()
     muT = np.ascontiguousarray(mu.T)
-    steps = np.unique(np.r_[np.arange(0, T, record_every), T])
+    steps = record_steps(T, record_every)
     out = np.empty((B, len(steps), K, d))
     shrink = 1 - 2 * lr * alpha
     j = 0
@@ -209,7 +210,7 @@ def ascent(W0, T, lr=0.1, tau=7.0, alpha=1 / 800, p=None, record_every=10):
             j += 1
         if t == T:
             break
-        s = expit(W @ muT)                                           # (B K, 4)
+        s = sigmoid_derivative(W @ muT, 0)                                          # (B K, 4)
         W = shrink * W + (2 * lr) * ((P * s * s * (1 - s)) @ mu)
     return steps, out.reshape(lead + out.shape[1:])
 
@@ -290,7 +291,7 @@ class BasinMap:
     p: np.ndarray
 
 
-def basin_grid(a0, b0, partner=(-3.5, 1.25), T=4000, lr=0.1, tau=7.0, alpha=1 / 800, p=None,
+def basin_grid(a0, b0, partner=(-3.5, 1.25), T=4000, lr=0.1, tau=TAU, alpha=ALPHA, p=None,
                d=2, radius=1.0):
     """Deterministic ascent on Psi_p for W0 = [(a, b, 0, ...); (partner, 0, ...)] over the grid.
 
@@ -298,8 +299,8 @@ def basin_grid(a0, b0, partner=(-3.5, 1.25), T=4000, lr=0.1, tau=7.0, alpha=1 / 
     every grid point is one row of a single vectorized :func:`ascent`. The endpoint is
     classified with :func:`classify` against the maximum of Psi_p.
     """
-    d = _int("d", d, 2, "d >= 2")
-    radius = _real("radius", radius, 0, low_open=True, rule="radius > 0")
+    d = integer("d", d, 2, rule="d >= 2")
+    radius = real("radius", radius, 0, low_open=True, rule="radius > 0")
     a0, b0 = np.asarray(a0, float), np.asarray(b0, float)
     A, B = np.meshgrid(a0, b0)                                      # (nb, na)
     W0 = np.zeros(A.shape + (2, d))
@@ -313,7 +314,7 @@ def basin_grid(a0, b0, partner=(-3.5, 1.25), T=4000, lr=0.1, tau=7.0, alpha=1 / 
                     np.full(4, 0.25) if p is None else np.asarray(p, float))
 
 
-def basin_boundary(p=None, b0=1.0, T=4000, lr=0.1, tau=7.0, alpha=1 / 800, lo=-3.0, hi=3.0,
+def basin_boundary(p=None, b0=1.0, T=4000, lr=0.1, tau=TAU, alpha=ALPHA, lo=-3.0, hi=3.0,
                    iters=16):
     """The initial a0 = w_k1 at which a neuron started at (a0, b0) switches maximum.
 
@@ -323,8 +324,8 @@ def basin_boundary(p=None, b0=1.0, T=4000, lr=0.1, tau=7.0, alpha=1 / 800, lo=-3
     With p uniform the boundary is a0 = 0 (g is even in a); a surplus of "-e1" points
     (p_3 > p_1) moves it to a0 > 0. Resolution (hi - lo) / 2^iters.
     """
-    iters = _int("iters", iters, 1, "iters >= 1")
-    lo, hi = _real("lo", lo, rule="lo < hi"), _real("hi", hi, rule="hi > lo")
+    iters = integer("iters", iters, 1, rule="iters >= 1")
+    lo, hi = real("lo", lo, rule="lo < hi"), real("hi", hi, rule="hi > lo")
     if not lo < hi:
         raise ValueError(f"lo={lo!r}, hi={hi!r} are out of range: allowed lo < hi")
     P = np.full(4, 0.25) if p is None else np.asarray(p, float)
@@ -343,7 +344,7 @@ def basin_boundary(p=None, b0=1.0, T=4000, lr=0.1, tau=7.0, alpha=1 / 800, lo=-3
 
 
 # ----------------------------------------------------------------------------- figures
-def landscape_figure(runs=(), starts=None, T=8000, lr=0.1, tau=7.0, alpha=1 / 800,
+def landscape_figure(runs=(), starts=None, T=8000, lr=0.1, tau=TAU, alpha=ALPHA,
                      extent=(-6.5, 6.5, -1.5, 3.5)):
     """Contours of g(a, b), deterministic ascent paths on g from ``starts`` (black), and the
     (w_k1, w_k2) paths of training seeds; maxima (stars) and the saddle (X).
@@ -351,10 +352,10 @@ def landscape_figure(runs=(), starts=None, T=8000, lr=0.1, tau=7.0, alpha=1 / 80
     ``runs``: list of (Run, seeds, colour, label); both neurons of each listed seed are drawn.
     One panel, the column wide, with the colour bar on the right and the legend under the axes.
     """
-    T = _int("T", T, 1, "T >= 1")
-    lr = _real("lr", lr, 0, low_open=True, rule="lr > 0")
-    tau = _real("tau", tau, 0, low_open=True, rule="tau > 0")
-    alpha = _real("alpha", alpha, 0, rule="alpha >= 0")
+    T = integer("T", T, 1, rule="T >= 1")
+    lr = real("lr", lr, 0, low_open=True, rule="lr > 0")
+    tau = real("tau", tau, 0, low_open=True, rule="tau > 0")
+    alpha = real("alpha", alpha, 0, rule="alpha >= 0")
     if np.shape(extent) != (4,) or not (extent[0] < extent[1] and extent[2] < extent[3]):
         raise ValueError(f"extent={extent!r} is out of range: allowed (a_min, a_max, b_min, "
                          "b_max) with a_min < a_max and b_min < b_max")
@@ -452,13 +453,13 @@ def _marker_handle(marker, label, ms=7):
                   label=label)
 
 
-def learning_curve_figure(eta=1e-3, T=2000, init="near", seeds=5):
+def learning_curve_figure(eta=ETA, T=2000, init="near", seeds=5):
     """Train ``seeds`` seeds (vectorized) and draw w11, w12, w21, w22 with the noise-free optimum.
 
     Cheap enough for a widget: 5 seeds x 2000 steps take a few tenths of a second. If training
     diverges (``training.DivergenceError``), the figure shows its message instead of curves.
     """
-    seeds = _int("seeds", seeds, 1, "seeds >= 1")
+    seeds = integer("seeds", seeds, 1, rule="seeds >= 1")
     cfg = SSLConfig(eta=eta, T=T, init=init, seeds=tuple(range(seeds)))
     cfg = cfg.replace(record_every=max(1, cfg.T // 200))
     title = f"SSL, init={cfg.init}, eta={cfg.eta:.2g}, {cfg.T} steps, {seeds} seeds"

@@ -35,6 +35,18 @@ def cluster_means(d: int, tau: float) -> np.ndarray:
     return mu
 
 
+def cluster_weights(p: np.ndarray | None = None, name: str = "p") -> np.ndarray:
+    """Cluster weights p_mu (4,): four non-negative finite numbers summing to 1 (default 1/4
+    each); else ``ValueError`` naming ``name``."""
+    if p is None:
+        return np.full(4, 0.25)
+    w = np.asarray(p, dtype=np.float64)
+    if w.shape != (4,) or not np.all(np.isfinite(w)) or np.any(w < 0) or abs(w.sum() - 1) > 1e-12:
+        raise ValueError(f"{name}={p!r} is out of range: allowed 4 non-negative finite numbers "
+                         "summing to 1")
+    return w
+
+
 @dataclass
 class Data:
     """A sample for each seed: x (S, n, d), cluster c, label y and hidden bit z (S, n)."""

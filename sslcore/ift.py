@@ -45,8 +45,10 @@ from fractions import Fraction
 import numpy as np
 from scipy.special import ndtr
 
-from .theory import (SIGMOID_SUP, SIGMOID_TAIL, Objective, _integer, _number, _q_terms,
-                     _weights, newton_critical_point)
+from .config import ALPHA_FRACTION, TAU
+from .data import cluster_weights
+from .theory import SIGMOID_SUP, SIGMOID_TAIL, Objective, newton_critical_point, q_terms
+from .validation import integer, real
 
 __all__ = ["IFTResult", "ift_check", "ift_check_neuron", "hessian_lipschitz_bound",
            "preconditioner", "KrawczykResult", "krawczyk_simplified",
@@ -126,7 +128,7 @@ def _q_bound(kind, b, a, A):
     <|M_j M_k|> <= min(c_j A_k, c_k A_j)."""
     c = SIGMOID_SUP
     return sum(abs(coef) * np.minimum(c[j] * A[k], c[k] * A[j])
-               for (j, k), coef in _q_terms(kind, b, a))
+               for (j, k), coef in q_terms(kind, b, a))
 
 
 def hessian_lipschitz_bound(obj, W0, radius, S=None):
@@ -148,9 +150,9 @@ def hessian_lipschitz_bound(obj, W0, radius, S=None):
     2 exp(sigma^2/2) Phi(sigma) is about 1.16 for the paper's sigma ~ 0.18, so the bound is
     within a small factor of the true constant there; for sigma >~ 1 it becomes loose.
     """
-    W0, _ = obj._as_W(W0)
+    W0, _ = obj.as_matrix(W0)
     K, d = W0.shape
-    radius = _number("radius", radius, 0)
+    radius = real("radius", radius, 0)
     S = np.eye(K * d) if S is None else np.asarray(S, dtype=np.float64)
     if S.shape != (K * d, K * d):
         raise ValueError(f"S with shape {S.shape} is out of range: allowed ({K * d}, {K * d})")
@@ -239,8 +241,8 @@ def ift_check(obj, W0, S=None, n_samples=200, seed=0, find_root=True):
     ``sphere_directions``).
     Returns an ``IFTResult``.
     """
-    W0, _ = obj._as_W(W0)
-    n_samples = _integer("n_samples", n_samples, 0)
+    W0, _ = obj.as_matrix(W0)
+    n_samples = integer("n_samples", n_samples, 0)
     A = obj.hessian(W0)
     S = _preconditioner_for(S, A)
     # (i) sampled sup of ||J~(xi) - A~|| on the sphere ||xi|| = r
@@ -267,8 +269,8 @@ def ift_check(obj, W0, S=None, n_samples=200, seed=0, find_root=True):
 
 def ift_check_neuron(obj, W0, k, **kwargs):
     """``ift_check`` in the 2-D per-neuron reduction: neuron k's (w_k1, w_k2), others zero."""
-    W0, _ = obj._as_W(W0)
-    k = _integer("k", k, 0, len(W0) - 1)
+    W0, _ = obj.as_matrix(W0)
+    k = integer("k", k, 0, high=len(W0) - 1)
     return ift_check(obj.reduced_2d(), W0[k:k + 1, :2], **kwargs)
 
 
@@ -293,7 +295,7 @@ def _exact(flint, name, value, low=None):
     if isinstance(value, Fraction):
         x = flint.arb(value.numerator) / value.denominator
     else:
-        x = flint.arb(_number(name, value))
+        x = flint.arb(real(name, value))
     if low is not None and not x >= low:
         raise ValueError(f"{name}={value!r} is out of range: allowed >= {low}")
     return x
@@ -326,7 +328,7 @@ def _params(flint, tau, alpha, p):
     if p is None:
         p = [flint.arb(1) / 4] * 4
     else:
-        _weights([float(Fraction(str(x)) if isinstance(x, str) else x) for x in p])
+        cluster_weights([float(Fraction(str(x)) if isinstance(x, str) else x) for x in p])
         p = [_exact(flint, "p", x, low=0) for x in p]
     return tau, alpha, p
 
@@ -369,7 +371,7 @@ class KrawczykResult:
     prec: int
 
 
-def krawczyk_simplified(tau=7, alpha=Fraction(1, 800), p=None, center=None, radius=1e-9, prec=128):
+def krawczyk_simplified(tau=TAU, alpha=ALPHA_FRACTION, p=None, center=None, radius=1e-9, prec=128):
     """Rigorous enclosure of the critical point of g(a, b) near ``center``.
 
     K(X) = c - Y grad g(c) + (I - Y Hg(X)) (X - c), X = c + [-radius, radius]^2, Y ~ Hg(c)^-1
@@ -377,8 +379,8 @@ def krawczyk_simplified(tau=7, alpha=Fraction(1, 800), p=None, center=None, radi
     (Krawczyk 1969; Moore). Default center: Newton from (3.5, 9/tau) in floating point.
     """
     flint = _flint()
-    radius = _number("radius", radius, 0, low_open=True)
-    prec = _integer("prec", prec, 53, 4096)
+    radius = real("radius", radius, 0, low_open=True)
+    prec = integer("prec", prec, 53, high=4096)
     if center is None:
         obj = Objective.simplified(float(tau), float(alpha), 2,
                                    None if p is None else [float(x) for x in p])
@@ -436,7 +438,7 @@ class RigorousIFTResult:
     prec: int
 
 
-def rigorous_ift_simplified(x0, radius, tau=7, alpha=Fraction(1, 800), p=None, prec=128, n_sub=8):
+def rigorous_ift_simplified(x0, radius, tau=TAU, alpha=ALPHA_FRACTION, p=None, prec=128, n_sub=8):
     """Verify the IFT's Jacobian condition for f = grad g on B = x0 + [-radius, radius]^2 in
     ball arithmetic (max norm; the box is split into n_sub x n_sub sub-boxes to limit
     overestimation).
@@ -445,9 +447,9 @@ def rigorous_ift_simplified(x0, radius, tau=7, alpha=Fraction(1, 800), p=None, p
     x0 = np.asarray(x0, dtype=np.float64)
     if x0.shape != (2,) or not np.all(np.isfinite(x0)):
         raise ValueError(f"x0={x0!r} is out of range: allowed 2 finite numbers (a, b)")
-    radius = _number("radius", radius, 0, low_open=True)
-    prec = _integer("prec", prec, 53, 4096)
-    n_sub = _integer("n_sub", n_sub, 1, 256)
+    radius = real("radius", radius, 0, low_open=True)
+    prec = integer("prec", prec, 53, high=4096)
+    n_sub = integer("n_sub", n_sub, 1, high=256)
     with flint.ctx.workprec(prec):
         tau_, alpha_, p_ = _params(flint, tau, alpha, p)
         a0, b0 = flint.arb(float(x0[0])), flint.arb(float(x0[1]))

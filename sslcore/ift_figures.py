@@ -35,8 +35,10 @@ from numpy.polynomial.hermite_e import hermegauss
 
 from . import analysis, plots
 from .ift import IFT_KEYS, ift_check, ift_check_neuron, preconditioner, sampled_constants
-from .theory import (NoMaximumError, Objective, _integer, _number, newton_critical_point,
-                     simplified_optimum)
+from .config import ALPHA, BETA, GAMMA, RHO, TAU
+from .data import cluster_means
+from .theory import NoMaximumError, Objective, newton_critical_point, simplified_optimum
+from .validation import integer, real
 
 __all__ = [
     "population_ift", "sweep",
@@ -54,13 +56,13 @@ BOUND_COLOR = "#b8860b"   # verified balls and bounds (not red: red is SL in thi
 def quadrature_difference(obj, W, n_ref=80):
     """max |grad_n - grad_ref| and max |Hess_n - Hess_ref| at W between obj's Gauss-Hermite
     rule (obj.n_nodes nodes) and one with ``n_ref`` nodes: a check of the quadrature error."""
-    ref = dataclasses.replace(obj, n_nodes=_integer("n_ref", n_ref, 1, 400))
+    ref = dataclasses.replace(obj, n_nodes=integer("n_ref", n_ref, 1, high=400))
     return (float(np.max(np.abs(obj.gradient(W) - ref.gradient(W)))),
             float(np.max(np.abs(obj.hessian(W) - ref.hessian(W)))))
 
 
 # ============================================================================ population sweeps
-def population_ift(tau=7.0, rho=10 ** -1.5, alpha=1 / 800, mode="2d", n_samples=50, seed=0,
+def population_ift(tau=TAU, rho=RHO, alpha=ALPHA, mode="2d", n_samples=50, seed=0,
                    find_root=True):
     """The IFT for f = grad Phi_pop (one neuron, neuron 1) at x0 = the simplified optimum.
 
@@ -86,7 +88,7 @@ SWEEP_FIELDS = ("norm_Ainv", "perturbation", "radius", "allowed_variation", "jac
                 "variation_bound", "holds", "holds_sampled", "max_displacement", "root_distance")
 
 
-def sweep(rhos, taus=(7.0,), alpha=1 / 800, mode="2d", n_samples=20, seed=0):
+def sweep(rhos, taus=(7.0,), alpha=ALPHA, mode="2d", n_samples=20, seed=0):
     """``population_ift`` over a grid: {field: array (len(taus), len(rhos))} for the fields of
     ``SWEEP_FIELDS`` (NaN / False where there is no simplified optimum), plus 'rho', 'tau'.
 
@@ -161,7 +163,7 @@ def sweep_figure(sw, mark_rhos=None):
     return fig
 
 
-def ift_explorer(rho=10 ** -1.5, tau=7.0, alpha=1 / 800, n_samples=20):
+def ift_explorer(rho=RHO, tau=TAU, alpha=ALPHA, n_samples=20):
     """The widget's figure: for (rho, tau), the IFT for the population objective at the
     simplified optimum in the three modes ('2d', 'full', 'hessian'; one neuron).
 
@@ -171,10 +173,10 @@ def ift_explorer(rho=10 ** -1.5, tau=7.0, alpha=1 / 800, n_samples=20):
     dimension d = rho^(-2/3) whose default noise is rho; legends are right of the panels.
     Returns the Figure.
     """
-    rho = _number("rho", rho, 0, low_open=True)
-    tau = _number("tau", tau, 0, low_open=True)
-    alpha = _number("alpha", alpha, 0)
-    n_samples = _integer("n_samples", n_samples, 0)
+    rho = real("rho", rho, 0, low_open=True)
+    tau = real("tau", tau, 0, low_open=True)
+    alpha = real("alpha", alpha, 0)
+    n_samples = integer("n_samples", n_samples, 0)
     res = {m: population_ift(tau, rho, alpha, m, n_samples=n_samples) for m in MODES}
     names = {"2d": "2-D reduction", "full": "all coordinates", "hessian": "preconditioned"}
     fig, (ax, bx) = plots.figure(nrows=2, width=plots.COLUMN_INCHES, height=2.7)
@@ -267,7 +269,7 @@ def format_rows(rows, digits=3, width=TABLE_WIDTH):
 
 
 # ============================================================================ finite samples
-def sample_study(x, c, rho, tau=7.0, alpha=1 / 800, n_samples=20, seed=0):
+def sample_study(x, c, rho, tau=TAU, alpha=ALPHA, n_samples=20, seed=0):
     """The IFT on the augmentation-averaged objective Phi(W; x_s) of each sample s.
 
     x (S, n, d), c (S, n) cluster indices. Base point x0_s = the rho = 0 optimum for the
@@ -465,8 +467,8 @@ def sl_quadrature(d, n_nodes=12):
     whose columns 3..d vanish (there phi(W xi) depends on xi_1, xi_2 only and the derivatives
     bring down at most the factors xi_j xi_j'); elsewhere the rule is an approximation.
     """
-    d = _integer("d", d, 2)
-    n_nodes = _integer("n_nodes", n_nodes, 1, 200)
+    d = integer("d", d, 2)
+    n_nodes = integer("n_nodes", n_nodes, 1, high=200)
     z, w = hermegauss(n_nodes)
     w = w / np.sqrt(2 * np.pi)
     Z1, Z2 = np.meshgrid(z, z, indexing="ij")
@@ -493,15 +495,15 @@ class SLPopulation:
     with rho = 0 it is the noise-free loss exactly), or by ``rule`` = (nodes, weights).
     """
 
-    def __init__(self, tau=7.0, rho=10 ** -1.5, beta=1 / 800, gamma=1 / 800, d=10, n_nodes=12,
+    def __init__(self, tau=TAU, rho=RHO, beta=BETA, gamma=GAMMA, d=10, n_nodes=12,
                  rule=None):
         import torch
 
-        self.tau = _number("tau", tau, 0, low_open=True)
-        self.rho = _number("rho", rho, 0)
-        self.beta = _number("beta", beta, 0)
-        self.gamma = _number("gamma", gamma, 0)
-        self.d = _integer("d", d, 2)
+        self.tau = real("tau", tau, 0, low_open=True)
+        self.rho = real("rho", rho, 0)
+        self.beta = real("beta", beta, 0)
+        self.gamma = real("gamma", gamma, 0)
+        self.d = integer("d", d, 2)
         if rule is not None:  # any (nodes (Q, d), weights (Q,)) for E over xi ~ N(0, I_d)
             xi, w = (np.asarray(a, dtype=np.float64) for a in rule)
             if xi.ndim != 2 or xi.shape[1] != self.d or w.shape != (len(xi),):
@@ -511,8 +513,7 @@ class SLPopulation:
             xi, w = sl_quadrature(self.d, n_nodes)
         else:
             xi, w = np.zeros((1, self.d)), np.ones(1)
-        mu = np.zeros((4, self.d))
-        mu[:, 0], mu[:, 1] = [1.0, 1.0, -1.0, -1.0], [0.0, self.tau, 0.0, self.tau]
+        mu = cluster_means(self.d, self.tau)
         f64 = dict(dtype=torch.float64)
         self._x = torch.tensor(mu[:, None, :] + self.rho * xi[None], **f64)   # (4, Q, d)
         self._w = torch.tensor(w, **f64)
@@ -587,7 +588,7 @@ def sampled_ift(grad, hess, x0, S=None, n_samples=50, seed=0, find_root=True):
     the check; NaN if it fails).
     """
     x0 = np.asarray(x0, dtype=np.float64)
-    n_samples = _integer("n_samples", n_samples, 0)
+    n_samples = integer("n_samples", n_samples, 0)
     A = np.asarray(hess(x0))
     A = (A + A.T) / 2
     m = len(A)
@@ -612,16 +613,16 @@ def sampled_ift(grad, hess, x0, S=None, n_samples=50, seed=0, find_root=True):
 
 
 # ============================================================================ simplified objective
-def simplified_figure(tau=7.0, alpha=1 / 800, a_range=(-6.0, 6.0), b_range=(-1.0, 3.5), grid=241):
+def simplified_figure(tau=TAU, alpha=ALPHA, a_range=(-6.0, 6.0), b_range=(-1.0, 3.5), grid=241):
     """Contours of the per-neuron simplified objective g(a, b) (``sslcore.theory.g``) with its two
     critical points (+-a*, b*) (``simplified_optimum``) and the paper's condition-0
     initialization boxes w_11 in [3.1, 3.9], w_21 in [-3.9, -3.1], w_k2 in [8.5, 9] / tau;
     the legend is under the axes. Returns the Figure."""
     from .theory import g
 
-    tau = _number("tau", tau, 0, low_open=True)
-    alpha = _number("alpha", alpha, 0)
-    grid = _integer("grid", grid, 2)
+    tau = real("tau", tau, 0, low_open=True)
+    alpha = real("alpha", alpha, 0)
+    grid = integer("grid", grid, 2)
     for name, r in (("a_range", a_range), ("b_range", b_range)):
         if np.shape(r) != (2,) or not (np.isfinite(r).all() and r[0] < r[1]):
             raise ValueError(f"{name}={r!r} is out of range: allowed (low, high), low < high")

@@ -6,6 +6,10 @@ clean and the reference mode share them and differ only in the streams they pass
 """
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 
 W11, W21, W12, W22 = (0, 0), (1, 0), (0, 1), (1, 1)  # index of w_kj in W (neuron k, coordinate j)
 
@@ -19,7 +23,7 @@ def _flip_signs(W, positive, negative):
     return W
 
 
-def init_ssl(init, d, tau, rs, pr):
+def ssl_initial_weights(init: str, d: int, tau: float, rs: Any, pr: Any) -> np.ndarray:
     """SSL initialization from a normal stream ``rs`` and a uniform stream ``pr``.
 
     ``near`` (condition 0): w11 ~ U(3.1, 3.9), w21 ~ -U(3.1, 3.9), w12, w22 ~ U(8.5, 9)/tau.
@@ -35,7 +39,7 @@ def init_ssl(init, d, tau, rs, pr):
     return _flip_signs(W, positive=(W11, W12, W22), negative=(W21,))
 
 
-def init_sl(d, rs):
+def sl_initial_weights(d: int, rs: Any) -> tuple[np.ndarray, np.ndarray]:
     """SL initialization: W normal with w11 > 0, w21 < 0; then F ~ N(0, I_2)."""
     W = _flip_signs(rs.normal(0.0, 1.0, size=(2, d)), positive=(W11,), negative=(W21,))
     return W, rs.normal(0.0, 1.0, size=2)

@@ -13,6 +13,7 @@ import random
 
 import numpy as np
 
+from .config import ALPHA, BETA, ETA, GAMMA, RHO, TAU
 from .training import MAX_WEIGHT, DivergenceError
 
 
@@ -49,7 +50,7 @@ def _data(n, d, tau, rho):
     return plus + minus
 
 
-def ssl_run(seed, T, d=10, n=100, tau=7.0, rho=10**-1.5, alpha=1 / 800, eta=1e-3, init="near"):
+def ssl_run(seed, T, d=10, n=100, tau=TAU, rho=RHO, alpha=ALPHA, eta=ETA, init="near"):
     """Final W (2 x d nested list) of one SSL run."""
     np.random.seed(seed)
     random.seed(seed)
@@ -82,7 +83,7 @@ def ssl_run(seed, T, d=10, n=100, tau=7.0, rho=10**-1.5, alpha=1 / 800, eta=1e-3
     return W
 
 
-def sl_run(seed, T, d=10, n=100, tau=7.0, rho=10**-1.5, beta=1 / 800, gamma=1 / 800, eta=1e-3):
+def sl_run(seed, T, d=10, n=100, tau=TAU, rho=RHO, beta=BETA, gamma=GAMMA, eta=ETA):
     """Final (W, F) of one SL run: W step with the current F, then F with the new W."""
     np.random.seed(seed)
     random.seed(seed)

@@ -17,9 +17,18 @@ SL (minimized), h_i = F_1 s(w_1.x_i) + F_2 s(w_2.x_i), y_hat_i = s(h_i):
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
+
+from .validation import integer
+
+#: highest derivative order of :func:`sigmoid_derivative`
+SIGMOID_MAX_ORDER = 6
+#: s^(j) = q * d^(j even) * P_j(q) (q = s', d = 1 - 2s): coefficients of P_j, increasing powers
+SIGMOID_POLYNOMIALS = {1: [1.0], 2: [1.0], 3: [1.0, -6.0], 4: [1.0, -12.0],
+                       5: [1.0, -30.0, 120.0], 6: [1.0, -60.0, 360.0]}
 
 
-def sigmoid(u):
+def sigmoid(u: np.ndarray | float) -> np.ndarray:
     """s(u) = 1 / (1 + e^-u) for any real u.
 
     For u < -709, e^-u overflows to inf and 1 / (1 + inf) = 0, the correctly rounded value
@@ -27,6 +36,27 @@ def sigmoid(u):
     """
     with np.errstate(over="ignore"):
         return 1.0 / (1.0 + np.exp(-np.asarray(u, dtype=np.float64)))
+
+
+def sigmoid_derivative(t: np.ndarray | float, order: int) -> np.ndarray:
+    """s^(j)(t), j = 0..6, written with q = s(1 - s) = s' and d = 1 - 2s (so d^2 = 1 - 4q):
+
+    s' = q,  s'' = q d,  s''' = q (1 - 6q),  s'''' = q d (1 - 12q),
+    s^(5) = q (1 - 30q + 120q^2),  s^(6) = q d (1 - 60q + 360q^2).
+
+    s and 1 - s are both computed as sigmoids (``scipy.special.expit`` of t and -t), so that
+    1 - s keeps its relative accuracy for large t (a specialization of :func:`sigmoid`, tested
+    against it).
+    """
+    j = integer("order", order, 0, high=SIGMOID_MAX_ORDER)
+    t = np.asarray(t, dtype=np.float64)
+    s = expit(t)
+    if j == 0:
+        return s
+    c = expit(-t)                       # c = 1 - s, accurate for large t
+    q, d = s * c, c - s
+    return q * (d if j % 2 == 0 else 1.0) * np.polynomial.polynomial.polyval(
+        q, SIGMOID_POLYNOMIALS[j])
 
 
 def _n(x):

@@ -11,7 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from . import analysis
-from .config import NOISES, _choice, _int, _real
+from .config import NOISES, RHO, TAU
+from .validation import choice, integer, real
 
 COLORS = {"ssl": "#1f5fa8", "ssl_sign": "#6a9fd8", "sl": "#c0392b", "theory": "#222222"}
 COORDS = {"w11": (0, 0), "w12": (0, 1), "w21": (1, 0), "w22": (1, 1)}
@@ -204,7 +205,7 @@ def projection_histograms(runs, axes=None, bins=8, title_suffix=""):
 
     ``runs``: {label: (W_final (S, 2, d), colour)}.
     """
-    bins = _int("bins", bins, 1, "bins >= 1")
+    bins = integer("bins", bins, 1, rule="bins >= 1")
     if axes is None:
         _, axes = figure(ncols=2)
     for label, (W, color) in runs.items():
@@ -263,7 +264,7 @@ def views(x, x1, x2, axes=None, half_width=None, coords=(0, 1), overview=None, c
     Returns the list of panel axes.
     """
     if half_width is not None:
-        half_width = _real("half_width", half_width, 0, low_open=True, rule="half_width > 0")
+        half_width = real("half_width", half_width, 0, low_open=True, rule="half_width > 0")
     x, x1, x2 = (np.atleast_2d(np.asarray(a, dtype=float)) for a in (x, x1, x2))
     if not (x.shape == x1.shape == x2.shape):
         raise ValueError(f"x, x1, x2 must have the same shape, got {x.shape}, {x1.shape}, "
@@ -317,7 +318,7 @@ def _view_panel(ax, i, x, x1, x2, coords, half_width, centers):
     ax.tick_params(labelsize=SMALL)
 
 
-def sample_figure(tau=7.0, rho=10 ** -1.5, n=100, seed=0, d=10, noise="isotropic"):
+def sample_figure(tau=TAU, rho=RHO, n=100, seed=0, d=10, noise="isotropic"):
     """Figure of one sample (``sslcore.data.sample_points``): the (e1, e2) plane and x_2 by label.
 
     Top: the points, colour = label, marker = hidden bit z (:func:`samples`). Bottom: histograms
@@ -327,12 +328,12 @@ def sample_figure(tau=7.0, rho=10 ** -1.5, n=100, seed=0, d=10, noise="isotropic
     """
     from . import data as _data
 
-    tau = _real("tau", tau, 0, low_open=True, rule="tau > 0")
-    rho = _real("rho", rho, 0, rule="rho >= 0")
-    n = _int("n", n, 1, "n >= 1")
-    d = _int("d", d, 2, "d >= 2")
-    seed = _int("seed", seed, 0, "seed >= 0")
-    noise = _choice("noise", noise, NOISES)
+    tau = real("tau", tau, 0, low_open=True, rule="tau > 0")
+    rho = real("rho", rho, 0, rule="rho >= 0")
+    n = integer("n", n, 1, rule="n >= 1")
+    d = integer("d", d, 2, rule="d >= 2")
+    seed = integer("seed", seed, 0, rule="seed >= 0")
+    noise = choice("noise", noise, NOISES)
     D = _data.sample_points(n, d=d, tau=tau, rho=rho, seed=seed, noise=noise)
     fig, (ax, bx) = figure(nrows=2, width=COLUMN_INCHES, height=2.9)
     samples(D, ax=ax, title=f"Sample: n={n}, $\\tau$={tau:.3g}, $\\rho$={rho:.3g}", legend="side")
@@ -395,9 +396,9 @@ def views_figure(data, x1, x2, idx, rho, tau=None):
     idx = list(idx)
     if not 1 <= len(idx) <= 4:
         raise ValueError(f"idx={idx!r} is out of range: allowed 1 to 4 point indices")
-    rho = _real("rho", rho, 0, low_open=True, rule="rho > 0")
+    rho = real("rho", rho, 0, low_open=True, rule="rho > 0")
     if tau is not None:
-        tau = _real("tau", tau, 0, low_open=True, rule="tau > 0")
+        tau = real("tau", tau, 0, low_open=True, rule="tau > 0")
     fig, axes = figure(ncols=2, nrows=3, width=COLUMN_INCHES / 2, height=2.75)
     samples(data, ax=axes[0], title="The sample; circled: shown zoomed")
     axes[0].title.set_fontsize(10)

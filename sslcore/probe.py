@@ -28,7 +28,8 @@ import numpy as np
 from scipy.special import ndtr
 
 from . import analysis, models
-from .config import _choice, _real
+from .config import TAU
+from .validation import choice, integer, real
 from .data import sample, streams
 
 TARGETS = ("y", "z")
@@ -36,20 +37,7 @@ FEATURES = ("sigmoid", "linear", "raw")
 
 
 # ------------------------------------------------------------------ validation helpers
-def _positive_int(name, value, low=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name}={value!r} must be an integer >= {low}")
-    if value < low:
-        raise ValueError(f"{name}={value!r} is out of range: allowed {name} >= {low}")
-    return int(value)
-
-
-def _nonneg(name, value):
-    return _real(name, float(value) if isinstance(value, np.floating) else value, low=0.0,
-                 rule=f"{name} >= 0")
-
-
-def _weights(W):
+def _seed_weights(W):
     W = np.asarray(W, dtype=np.float64)
     if W.ndim == 2:
         W = W[None]
@@ -63,7 +51,7 @@ def _weights(W):
 # ------------------------------------------------------------------ the representation
 def features(W, x):
     """f(x) = s(W x) for weights W (S, 2, d) and points x (S, m, d): shape (S, m, 2)."""
-    W = _weights(W)
+    W = _seed_weights(W)
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3 or x.shape[0] != W.shape[0] or x.shape[2] != W.shape[2]:
         raise ValueError(f"x has shape {x.shape}: expected ({W.shape[0]}, m, {W.shape[2]}) for W {W.shape}")
@@ -122,8 +110,8 @@ def fit_logistic(X, y, l2=1e-4, max_iter=100, tol=1e-10):
         raise ValueError(f"y has shape {y.shape}: expected {X.shape[:2]} to match X")
     if not np.all((y == 0) | (y == 1)):
         raise ValueError("y must contain only 0 and 1")
-    l2 = _nonneg("l2", l2)
-    max_iter = _positive_int("max_iter", max_iter)
+    l2 = real("l2", l2, 0)
+    max_iter = integer("max_iter", max_iter, 1)
     S, _, p = X.shape
     theta = np.zeros((S, p + 1))
     ridge = 1e-12 * np.eye(p + 1)                              # keeps H invertible when l2 = 0
@@ -160,7 +148,7 @@ def polynomial_features(X, degree):
     degree = 2: (x1, x2, x1^2, x1 x2, x2^2). Vectorized over points (one product per monomial).
     """
     X = np.asarray(X, dtype=np.float64)
-    degree = _positive_int("degree", degree)
+    degree = integer("degree", degree, 1)
     if X.ndim < 1 or X.shape[-1] < 1:
         raise ValueError(f"X has shape {X.shape}: expected (..., m, p) with p >= 1")
     p = X.shape[-1]
@@ -179,23 +167,23 @@ def standardize(X_train, X_test):
 
 
 # ------------------------------------------------------------------ probing trained weights
-def probe_samples(seeds, n_train, n_test=None, d=10, tau=7.0, rho=None, noise="isotropic"):
+def probe_samples(seeds, n_train, n_test=None, d=10, tau=TAU, rho=None, noise="isotropic"):
     """Fresh (train, test) samples per seed from ``streams(seed, "probe")``: the training
     sample (n_train points) from its first generator, the test sample (n_test, default
     n_train) from its second."""
     seeds = list(seeds)
     if not seeds:
         raise ValueError("seeds is empty: allowed a non-empty sequence of integers >= 0")
-    n_train = _positive_int("n_train", n_train, 2)
-    n_test = n_train if n_test is None else _positive_int("n_test", n_test, 1)
-    rho = d ** -1.5 if rho is None else _nonneg("rho", rho)
+    n_train = integer("n_train", n_train, 2)
+    n_test = n_train if n_test is None else integer("n_test", n_test, 1)
+    rho = d ** -1.5 if rho is None else real("rho", rho, 0)
     gens = [streams(int(s), "probe") for s in seeds]
     train = sample(n_train, d, tau, rho, [g[0] for g in gens], noise=noise)
     test = sample(n_test, d, tau, rho, [g[1] for g in gens], noise=noise)
     return train, test
 
 
-def probe_accuracy(W, target="y", seeds=None, n_train=1000, n_test=1000, tau=7.0, rho=None,
+def probe_accuracy(W, target="y", seeds=None, n_train=1000, n_test=1000, tau=TAU, rho=None,
                    l2=1e-4, representation="sigmoid", noise="isotropic", by_cluster=False,
                    degree=1):
     """Test accuracy (S,) of a logistic probe on the representation s(W x) of each seed.
@@ -209,19 +197,18 @@ def probe_accuracy(W, target="y", seeds=None, n_train=1000, n_test=1000, tau=7.0
     streams. ``by_cluster=True``: accuracy on the test points of each cluster, shape (S, 4)
     (clusters e1, e1 + tau e2, -e1, -e1 + tau e2).
     """
-    W = _weights(W)
-    target = _choice("target", target, TARGETS)
-    representation = _choice("representation", representation, FEATURES)
+    W = _seed_weights(W)
+    target = choice("target", target, TARGETS)
+    representation = choice("representation", representation, FEATURES)
     S, _, d = W.shape
     seeds = list(range(S)) if seeds is None else list(seeds)
     if len(seeds) != S:
         raise ValueError(f"seeds has {len(seeds)} entries: expected one per row of W ({S})")
-    n_train = _positive_int("n_train", n_train, 2)
-    n_test = _positive_int("n_test", n_test, 1)
-    _nonneg("l2", l2)
-    degree = _positive_int("degree", degree)
-    if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not tau > 0:
-        raise ValueError(f"tau={tau!r} must be a real number > 0")
+    n_train = integer("n_train", n_train, 2)
+    n_test = integer("n_test", n_test, 1)
+    real("l2", l2, 0)
+    degree = integer("degree", degree, 1)
+    tau = real("tau", tau, 0, low_open=True)
     train, test = probe_samples(seeds, n_train, n_test, d, tau, rho, noise)
     if representation == "sigmoid":
         X_tr, X_te = features(W, train.x), features(W, test.x)
@@ -242,7 +229,7 @@ def probe_accuracy(W, target="y", seeds=None, n_train=1000, n_test=1000, tau=7.0
                      for k in range(4)], -1)
 
 
-def z_accuracy_limit(W, tau=7.0, rho=None):
+def z_accuracy_limit(W, tau=TAU, rho=None):
     """The best accuracy (S,) of *any* classifier of z from s(W x): Phi(Delta / 2).
 
     Within a cluster the pre-activations u = W x are Gaussian with covariance rho^2 G,
@@ -255,10 +242,9 @@ def z_accuracy_limit(W, tau=7.0, rho=None):
     trained weights here: 2|w_k1| is dozens of rho ||w_k||); otherwise it is only an upper
     estimate for the within-label part.
     """
-    W = _weights(W)
-    if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not tau > 0:
-        raise ValueError(f"tau={tau!r} must be a real number > 0")
-    rho = W.shape[2] ** -1.5 if rho is None else _nonneg("rho", rho)
+    W = _seed_weights(W)
+    tau = real("tau", tau, 0, low_open=True)
+    rho = W.shape[2] ** -1.5 if rho is None else real("rho", rho, 0)
     if rho == 0:
         raise ValueError("rho=0: without noise the clusters are points; allowed rho > 0")
     G = W @ np.swapaxes(W, 1, 2)                                # (S, 2, 2)

@@ -20,7 +20,7 @@ import random
 import numpy as np
 
 from .data import points_from_clusters
-from .initialization import init_sl, init_ssl
+from .initialization import sl_initial_weights, ssl_initial_weights
 
 
 def data_draws(n, rs):
@@ -35,9 +35,9 @@ def setup(cfg, kind):
     for seed in cfg.seeds:
         rs, pr = np.random.RandomState(seed), random.Random(seed)
         if kind == "ssl":
-            Ws.append(init_ssl(cfg.init, cfg.d, cfg.tau, rs, pr))
+            Ws.append(ssl_initial_weights(cfg.init, cfg.d, cfg.tau, rs, pr))
         else:
-            W, F = init_sl(cfg.d, rs)
+            W, F = sl_initial_weights(cfg.d, rs)
             Ws.append(W)
             Fs.append(F)
         c, e = data_draws(cfg.n, rs)

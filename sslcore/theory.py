@@ -31,7 +31,7 @@ with points x_i and weights p_i (the data with 1/n, or the cluster centres with 
 Derivatives. Write M_j(u, sigma) = E_z s^(j)(u + sigma z). The heat equation
 d m / d v = (1/2) d^2 m / d u^2 turns every v-derivative into u-derivatives:
 d_u^b d_v^a m = 2^-a M_(b+2a). So every partial derivative of Q is a short sum
-sum c_jk M_j M_k (``_q_terms``), averaged over z0 for the population. The chain rule with
+sum c_jk M_j M_k (``q_terms``), averaged over z0 for the population. The chain rule with
 u = w.x (linear) and v = rho^2 ||w||^2 then gives, per neuron,
 
     grad = sum_i p_i Q_u x_i + 2 rho^2 (sum_i p_i Q_v) w - 2 alpha w
@@ -51,107 +51,30 @@ two coordinates (``Objective.reduced_2d``), evaluated for one neuron (a, b).
 """
 from __future__ import annotations
 
-import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from math import comb, isfinite, sqrt, pi
+from math import comb, sqrt, pi
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
-from scipy.special import expit
+
+from .config import ALPHA, D, RHO, TAU
+from .data import cluster_means, cluster_weights
+from .models import SIGMOID_POLYNOMIALS, SIGMOID_MAX_ORDER, sigmoid_derivative
+from .validation import integer, real
 
 __all__ = [
-    "sigmoid", "sigmoid_derivative", "gauss_hermite", "smoothed_sigmoid",
+    "gauss_hermite", "q_terms", "SIGMOID_SUP", "SIGMOID_TAIL", "smoothed_sigmoid",
     "Objective", "psi", "g", "phi", "phi_pop",
     "newton_critical_point", "simplified_optimum", "NoMaximumError", "DEFAULT_NODES",
 ]
 
 DEFAULT_NODES = 40
 KINDS = ("simplified", "averaged", "population")
-MAX_ORDER = 6  # highest sigmoid derivative implemented
 
 
-# ----------------------------------------------------------------------------- validation
-def _is_real(value):
-    """A real number (numbers.Real: int, float, Fraction, NumPy scalars, ...) or a 0-d real
-    array, but not a bool."""
-    if isinstance(value, np.ndarray):
-        return value.ndim == 0 and value.dtype.kind in "iuf"
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _number(name, value, low=None, high=None, low_open=False):
-    """float(value), or ValueError naming the parameter, the value and the allowed range."""
-    lo = "" if low is None else (f"> {low}" if low_open else f">= {low}")
-    hi = "" if high is None else f"<= {high}"
-    allowed = " and ".join(x for x in (lo, hi) if x) or "finite"
-    if not _is_real(value):
-        raise ValueError(f"{name}={value!r} is not a real number: allowed {allowed}")
-    v = float(value)
-    bad = (not isfinite(v) or (low is not None and (v <= low if low_open else v < low))
-           or (high is not None and v > high))
-    if bad:
-        raise ValueError(f"{name}={value!r} is out of range: allowed {allowed} (finite)")
-    return v
-
-
-def _integer(name, value, low, high=None):
-    """int(value) for an integer (numbers.Integral, not bool) in [low, high], else ValueError."""
-    allowed = f">= {low}" + ("" if high is None else f" and <= {high}")
-    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu":
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name}={value!r} is not an integer: allowed {allowed}")
-    if value < low or (high is not None and value > high):
-        raise ValueError(f"{name}={value!r} is out of range: allowed {allowed}")
-    return int(value)
-
-
-def _weights(p, m=4, name="p"):
-    """Cluster weights: m non-negative numbers summing to 1 (default uniform)."""
-    if p is None:
-        return np.full(m, 1.0 / m)
-    w = np.asarray(p, dtype=np.float64)
-    if w.shape != (m,) or not np.all(np.isfinite(w)) or np.any(w < 0) or abs(w.sum() - 1) > 1e-12:
-        raise ValueError(f"{name}={p!r} is out of range: allowed {m} non-negative finite numbers "
-                         "summing to 1")
-    return w
-
-
-def _cluster_means(tau, d):
-    """Rows e1, e1 + tau e2, -e1, -e1 + tau e2 of R^d, shape (4, d)."""
-    mu = np.zeros((4, d))
-    mu[:, 0] = [1.0, 1.0, -1.0, -1.0]
-    mu[:, 1] = [0.0, tau, 0.0, tau]
-    return mu
-
-
-# ----------------------------------------------------------------------------- sigmoid
-def sigmoid(t):
-    """s(t) = 1 / (1 + exp(-t)), float64."""
-    return expit(np.asarray(t, dtype=np.float64))
-
-
-def sigmoid_derivative(t, order):
-    """s^(j)(t), j = 0..6, written with q = s(1 - s) = s' and d = 1 - 2s (so d^2 = 1 - 4q):
-
-    s' = q,  s'' = q d,  s''' = q (1 - 6q),  s'''' = q d (1 - 12q),
-    s^(5) = q (1 - 30q + 120q^2),  s^(6) = q d (1 - 60q + 360q^2).
-    """
-    j = _integer("order", order, 0, MAX_ORDER)
-    t = np.asarray(t, dtype=np.float64)
-    s, c = expit(t), expit(-t)          # c = 1 - s, accurate for large t
-    if j == 0:
-        return s
-    q, d = s * c, c - s
-    return q * (d if j % 2 == 0 else 1.0) * np.polynomial.polynomial.polyval(q, _SIGMOID_POLY[j])
-
-
-# s^(j) = q * d^(j even) * P_j(q): coefficients of P_j in increasing powers of q.
-_SIGMOID_POLY = {1: [1.0], 2: [1.0], 3: [1.0, -6.0], 4: [1.0, -12.0],
-                 5: [1.0, -30.0, 120.0], 6: [1.0, -60.0, 360.0]}
-
-
+# ----------------------------------------------------------------------------- sigmoid bounds
 def _max_on_quarter(coef):
     """max of the polynomial sum coef[i] q^i over q in [0, 1/4] (endpoints and critical points)."""
     P = np.polynomial.Polynomial(coef)
@@ -168,8 +91,8 @@ def _sigmoid_bounds():
     """
     P = np.polynomial.Polynomial
     c, K = [1.0], [1.0]
-    for j in range(1, MAX_ORDER + 1):
-        r2 = P(_SIGMOID_POLY[j]) ** 2 * (P([1.0, -4.0]) if j % 2 == 0 else 1.0)
+    for j in range(1, SIGMOID_MAX_ORDER + 1):
+        r2 = P(SIGMOID_POLYNOMIALS[j]) ** 2 * (P([1.0, -4.0]) if j % 2 == 0 else 1.0)
         K.append(sqrt(_max_on_quarter(r2.coef)) * (1 + 1e-9))
         c.append(sqrt(_max_on_quarter((r2 * P([0.0, 0.0, 1.0])).coef)) * (1 + 1e-9))
     return np.array(c), np.array(K)
@@ -191,7 +114,7 @@ def _gh(n_nodes):
 def gauss_hermite(n_nodes=DEFAULT_NODES):
     """Nodes z_a and weights w_a with sum_a w_a f(z_a) ~ E f(Z), Z ~ N(0, 1) (exact for
     polynomials of degree < 2 n_nodes). Read-only arrays."""
-    return _gh(_integer("n_nodes", n_nodes, 1, 400))
+    return _gh(integer("n_nodes", n_nodes, 1, high=400))
 
 
 def smoothed_sigmoid(u, sigma, order=0, n_nodes=DEFAULT_NODES):
@@ -224,7 +147,7 @@ def _square_terms(b, a):
 
 
 @lru_cache(maxsize=None)
-def _q_terms(kind, b, a):
+def q_terms(kind, b, a):
     """d_u^b d_v^a Q = sum c_jk <M_j M_k>, with <.> = E_z0 for the population, else plain.
 
     Population: Q(u, v) = R(u, v, v), R(u, v1, v2) = E_z0[m(u + sqrt(v1) z0, v2)^2], and
@@ -265,36 +188,36 @@ class Objective:
 
     # -- constructors
     @classmethod
-    def simplified(cls, tau=7.0, alpha=1 / 800, d=10, p=None):
+    def simplified(cls, tau=TAU, alpha=ALPHA, d=10, p=None):
         """Psi(W) = sum_k sum_mu p_mu s(w_k.mu)^2 - alpha ||W||^2 (noise-free)."""
-        tau = _number("tau", tau, 0, low_open=True)
-        alpha = _number("alpha", alpha, 0)
-        d = _integer("d", d, 2)
-        return cls(_cluster_means(tau, d), _weights(p), 0.0, alpha, "simplified")
+        tau = real("tau", tau, 0, low_open=True)
+        alpha = real("alpha", alpha, 0)
+        d = integer("d", d, 2)
+        return cls(cluster_means(d, tau), cluster_weights(p), 0.0, alpha, "simplified")
 
     @classmethod
-    def averaged(cls, x, rho, alpha=1 / 800, n_nodes=DEFAULT_NODES):
+    def averaged(cls, x, rho, alpha=ALPHA, n_nodes=DEFAULT_NODES):
         """Phi(W; x) = (1/n) sum_i sum_k (E_z s(w_k.x_i + rho ||w_k|| z))^2 - alpha ||W||^2."""
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1 or not np.all(np.isfinite(x)):
             raise ValueError(f"x with shape {x.shape} is out of range: allowed a finite (n, d) "
                              "array with n >= 1, d >= 1")
-        rho = _number("rho", rho, 0)
-        alpha = _number("alpha", alpha, 0)
-        n_nodes = _integer("n_nodes", n_nodes, 1, 400)
+        rho = real("rho", rho, 0)
+        alpha = real("alpha", alpha, 0)
+        n_nodes = integer("n_nodes", n_nodes, 1, high=400)
         return cls(x, np.full(len(x), 1.0 / len(x)), rho, alpha, "averaged", n_nodes)
 
     @classmethod
-    def population(cls, tau=7.0, rho=10 ** -1.5, alpha=1 / 800, d=10, p=None,
+    def population(cls, tau=TAU, rho=RHO, alpha=ALPHA, d=10, p=None,
                    n_nodes=DEFAULT_NODES):
         """Phi_pop(W) = sum_k sum_mu p_mu E_z0[(E_z1 s(w_k.mu + rho||w_k||(z0 + z1)))^2]
         - alpha ||W||^2."""
-        tau = _number("tau", tau, 0, low_open=True)
-        rho = _number("rho", rho, 0)
-        alpha = _number("alpha", alpha, 0)
-        d = _integer("d", d, 2)
-        n_nodes = _integer("n_nodes", n_nodes, 1, 400)
-        return cls(_cluster_means(tau, d), _weights(p), rho, alpha, "population", n_nodes)
+        tau = real("tau", tau, 0, low_open=True)
+        rho = real("rho", rho, 0)
+        alpha = real("alpha", alpha, 0)
+        d = integer("d", d, 2)
+        n_nodes = integer("n_nodes", n_nodes, 1, high=400)
+        return cls(cluster_means(d, tau), cluster_weights(p), rho, alpha, "population", n_nodes)
 
     def reduced_2d(self):
         """The objective restricted to neurons (a, b, 0, ..., 0): the points' first two
@@ -307,7 +230,8 @@ class Objective:
         return self.points.shape[1]
 
     # -- internals
-    def _as_W(self, W):
+    def as_matrix(self, W: np.ndarray) -> tuple[np.ndarray, bool]:
+        """W as a (K, d) float array, and whether it was one neuron (d,); checked."""
         W = np.asarray(W, dtype=np.float64)
         if W.ndim not in (1, 2) or W.shape[-1] != self.d or not np.all(np.isfinite(W)):
             raise ValueError(f"W with shape {W.shape} is out of range: allowed a finite "
@@ -324,25 +248,25 @@ class Objective:
             s_in = sigma[..., None]
         else:
             u_in, s_in, avg = u, sigma, (lambda a: a)
-        keys = {jk for o in orders for jk, _ in _q_terms(self.kind, *o)}
+        keys = {jk for o in orders for jk, _ in q_terms(self.kind, *o)}
         need = sorted({j for jk in keys for j in jk})
         if self.kind == "simplified":
             M = {j: sigmoid_derivative(u_in, j) for j in need}
         else:
             M = {j: smoothed_sigmoid(u_in, s_in, j, self.n_nodes) for j in need}
         prod = {jk: avg(M[jk[0]] * M[jk[1]]) for jk in keys}
-        return {o: sum(c * prod[jk] for jk, c in _q_terms(self.kind, *o)) for o in orders}
+        return {o: sum(c * prod[jk] for jk, c in q_terms(self.kind, *o)) for o in orders}
 
     # -- value, gradient, Hessian
     def value(self, W):
         """F(W) (a float)."""
-        W, _ = self._as_W(W)
+        W, _ = self.as_matrix(W)
         Q = self._partials(W, [(0, 0)])[(0, 0)]
         return float(np.sum(Q @ self.weights) - self.alpha * np.sum(W * W))
 
     def gradient(self, W):
         """dF/dW, same shape as W: sum_i p_i Q_u x_i + (2 rho^2 sum_i p_i Q_v - 2 alpha) w_k."""
-        W, single = self._as_W(W)
+        W, single = self.as_matrix(W)
         P = self._partials(W, [(1, 0), (0, 1)])
         G = (P[(1, 0)] * self.weights) @ self.points
         G += (2 * self.rho ** 2 * (P[(0, 1)] @ self.weights) - 2 * self.alpha)[:, None] * W
@@ -350,7 +274,7 @@ class Objective:
 
     def hessian(self, W):
         """d^2F/dW^2 over W flattened row by row, (K d, K d), block diagonal (see module doc)."""
-        W, _ = self._as_W(W)
+        W, _ = self.as_matrix(W)
         K, d, p, r2 = len(W), self.d, self.weights, self.rho ** 2
         P = self._partials(W, [(2, 0), (1, 1), (0, 2), (0, 1)])
         X = self.points
@@ -371,32 +295,32 @@ class Objective:
 
 
 # ----------------------------------------------------------------------------- functional forms
-def psi(W, tau=7.0, alpha=1 / 800, p=None):
+def psi(W, tau=TAU, alpha=ALPHA, p=None):
     """Psi(W) = sum_k sum_mu p_mu s(w_k.mu)^2 - alpha ||W||_F^2 (W of shape (K, d) or (d,))."""
     W = np.asarray(W, dtype=np.float64)
     return Objective.simplified(tau, alpha, W.shape[-1] if W.ndim else 0, p).value(W)
 
 
-def g(a, b, tau=7.0, alpha=1 / 800, p=None):
+def g(a, b, tau=TAU, alpha=ALPHA, p=None):
     """g(a, b) = sum_mu p_mu s(a mu_1 + b mu_2)^2 - alpha (a^2 + b^2); vectorized over a, b.
 
     With p uniform: 1/4 [s(a)^2 + s(a + tau b)^2 + s(-a)^2 + s(-a + tau b)^2] - alpha (a^2 + b^2).
     """
-    tau = _number("tau", tau, 0, low_open=True)
-    alpha = _number("alpha", alpha, 0)
-    p = _weights(p)
+    tau = real("tau", tau, 0, low_open=True)
+    alpha = real("alpha", alpha, 0)
+    p = cluster_weights(p)
     a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
-    mu = _cluster_means(tau, 2)
+    mu = cluster_means(2, tau)
     t = a[..., None] * mu[:, 0] + b[..., None] * mu[:, 1]
-    return sigmoid(t) ** 2 @ p - alpha * (a * a + b * b)
+    return sigmoid_derivative(t, 0) ** 2 @ p - alpha * (a * a + b * b)
 
 
-def phi(W, x, rho, alpha=1 / 800, n_nodes=DEFAULT_NODES):
+def phi(W, x, rho, alpha=ALPHA, n_nodes=DEFAULT_NODES):
     """Phi(W; x) = (1/n) sum_i sum_k (E_z s(w_k.x_i + rho ||w_k|| z))^2 - alpha ||W||_F^2."""
     return Objective.averaged(x, rho, alpha, n_nodes).value(W)
 
 
-def phi_pop(W, tau=7.0, rho=10 ** -1.5, alpha=1 / 800, p=None, n_nodes=DEFAULT_NODES):
+def phi_pop(W, tau=TAU, rho=RHO, alpha=ALPHA, p=None, n_nodes=DEFAULT_NODES):
     """Phi_pop(W): the population objective (data noise and both views isotropic)."""
     W = np.asarray(W, dtype=np.float64)
     return Objective.population(tau, rho, alpha, W.shape[-1] if W.ndim else 0, p, n_nodes).value(W)
@@ -410,8 +334,8 @@ def newton_critical_point(grad, hess, W0, tol=1e-12, max_iter=50):
     ||step||_inf <= tol * max(1, ||W||_inf). Raises RuntimeError if it does not converge
     within max_iter steps (or meets a singular Hessian or a non-finite value).
     """
-    tol = _number("tol", tol, 0, low_open=True)
-    max_iter = _integer("max_iter", max_iter, 1)
+    tol = real("tol", tol, 0, low_open=True)
+    max_iter = integer("max_iter", max_iter, 1)
     W = np.array(W0, dtype=np.float64)
     if W.size == 0 or not np.all(np.isfinite(W)):
         raise ValueError(f"W0={W0!r} is out of range: allowed a non-empty finite array")
@@ -447,7 +371,7 @@ def _largest_eigenvalue(obj, W):
     return float(np.linalg.eigvalsh(obj.hessian(W)).max())
 
 
-def simplified_optimum(tau=7.0, alpha=1 / 800, d=10, p=None, tol=1e-12, max_iter=50):
+def simplified_optimum(tau=TAU, alpha=ALPHA, d=10, p=None, tol=1e-12, max_iter=50):
     """W* of Psi, a strict local maximum: neurons (a+, b+, 0, ...), (a-, b-, 0, ...), a+ >= 0
     >= a-, by Newton from (3.5, 9/tau) and (-3.5, 9/tau) (about (+-3.816, 1.520) for tau = 7,
     alpha = 1/800).

@@ -33,9 +33,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import models, reference
-from .initialization import init_sl as _init_sl_weights, init_ssl as _init_ssl_weights
 from .config import SLConfig, SSLConfig, config_from_dict
 from .data import Data, fill_normal, sample, streams
+from .initialization import sl_initial_weights, ssl_initial_weights
 
 #: Weights with |w| > MAX_WEIGHT (or non-finite) stop training with a DivergenceError.
 MAX_WEIGHT = 1e6
@@ -289,7 +289,7 @@ def init_ssl(cfg: SSLConfig):
         W, _, data, states = reference.setup(cfg, "ssl")
         return W, data, states
     gens = [streams(s, "ssl") for s in cfg.seeds]
-    W = np.stack([_init_ssl_weights(cfg.init, cfg.d, cfg.tau, g[0], g[0]) for g in gens])
+    W = np.stack([ssl_initial_weights(cfg.init, cfg.d, cfg.tau, g[0], g[0]) for g in gens])
     data = sample(cfg.n, cfg.d, cfg.tau, cfg.rho, [g[1] for g in gens], noise=cfg.noise)
     return W, data, [g[2] for g in gens]
 
@@ -511,7 +511,7 @@ def init_sl(cfg: SLConfig):
         W, F, data, _ = reference.setup(cfg, "sl")
         return W, F, data
     gens = [streams(s, "sl") for s in cfg.seeds]
-    WF = [_init_sl_weights(cfg.d, g[0]) for g in gens]
+    WF = [sl_initial_weights(cfg.d, g[0]) for g in gens]
     data = sample(cfg.n, cfg.d, cfg.tau, cfg.rho, [g[1] for g in gens], noise=cfg.noise)
     return np.stack([w for w, _ in WF]), np.stack([f for _, f in WF]), data
 

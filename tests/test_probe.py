@@ -188,7 +188,7 @@ def test_mean_ci():
     (dict(target="w"), "target"), (dict(l2=-1.0), "l2"), (dict(n_train=1), "n_train"),
     (dict(n_test=0), "n_test"), (dict(representation="tanh"), "representation"),
     (dict(seeds=[0]), "seeds"), (dict(tau=0.0), "tau"), (dict(rho=-0.1), "rho"),
-    (dict(degree=0), "degree"), (dict(degree=2.0), "degree"),
+    (dict(degree=0), "degree"), (dict(degree=2.5), "degree"),
 ])
 def test_probe_accuracy_rejects_bad_input(kwargs, name):
     W = _W([((1.0, 0.0), (0.0, 1.0))] * 2)

@@ -12,7 +12,7 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from sslcore import Run, SLConfig, SSLConfig, loop_impl, plots, theory, widgets  # noqa: E402
+from sslcore import Run, SLConfig, SSLConfig, loop_impl, plots, theory, validation, widgets  # noqa: E402
 from sslcore import convergence as cv  # noqa: E402
 from sslcore import ift_figures  # noqa: E402
 from sslcore.training import (MAX_WEIGHT, DivergenceError, train_sl, train_sl_many,  # noqa: E402
@@ -203,14 +203,15 @@ def test_theory_validators_accept_numpy_scalars_and_reject_bools_and_strings():
     for v in (np.float32(7.0), np.float64(7.0), np.int64(7), np.int32(7)):
         obj = theory.Objective.simplified(tau=v, alpha=np.float32(1 / 800), d=np.int64(3))
         assert obj.d == 3 and obj.points[1, 1] == 7.0
-    assert theory._integer("k", np.int32(3), 0) == 3 and theory._number("x", np.float32(2)) == 2
+    assert validation.integer("k", np.int32(3), 0) == 3
+    assert validation.real("x", np.float32(2)) == 2
     for bad in (True, np.True_, "7", None):
         with pytest.raises(ValueError, match="^tau="):
             theory.Objective.simplified(tau=bad)
         with pytest.raises(ValueError, match="^d="):
             theory.Objective.simplified(d=bad)
-    with pytest.raises(ValueError, match="^d=3.0 is not an integer"):
-        theory.Objective.simplified(d=3.0)
+    with pytest.raises(ValueError, match="^d=3.5 must be an integer, allowed d >= 2"):
+        theory.Objective.simplified(d=3.5)
 
 
 def test_figure_functions_accept_numpy_scalars():

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
+from sslcore.models import sigmoid, sigmoid_derivative
 from sslcore.theory import (SIGMOID_SUP, SIGMOID_TAIL, Objective, g, gauss_hermite,
-                            newton_critical_point, phi, phi_pop, psi, sigmoid,
-                            sigmoid_derivative, simplified_optimum, smoothed_sigmoid)
+                            newton_critical_point, phi, phi_pop, psi, simplified_optimum,
+                            smoothed_sigmoid)
 
 TAU, ALPHA = 7.0, 1 / 800
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import ALPHA, TAU
 from ..ift import IFT_KEYS, ift_check, sampled_constants, sphere_directions
 from ..theory import Objective, simplified_optimum
 from .common import (RTOL, as_float_array, defined, hint, is_float, not_none, rel, run, traced,
@@ -356,7 +357,7 @@ def check_ift_constants(ift_constants, verbose=True):
 
 
 # ------------------------------------------------------------------------------------ Task 3
-def reference_condition_holds(rho, d=2, tau=7.0, alpha=1 / 800, n_samples=20, seed=0,
+def reference_condition_holds(rho, d=2, tau=TAU, alpha=ALPHA, n_samples=20, seed=0,
                               verdict="holds_sampled"):
     """What Task 3's ``condition_holds`` returns, from ``sslcore.ift.ift_check``: the sampled
     Jacobian condition for the population objective at noise rho, one neuron, base point the

@@ -21,10 +21,11 @@ Each task has several parts (one otter test case each); ``*_fresh`` parts are hi
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 
 from .. import convergence as cv
+from ..config import ALPHA, TAU
 from ..data import cluster_means
+from ..models import sigmoid_derivative
 from ..theory import Objective, simplified_optimum
 from .common import (as_float_array, defined, hint, is_float, not_none, rel, run, using, verdict)
 
@@ -34,16 +35,16 @@ SEED4_P = (0.20, 0.23, 0.33, 0.24)    # cluster proportions of reference seed 4 
 
 
 # ------------------------------------------------------------------------------------ Task 1
-def data_gradient(W, tau=7.0, p=None):
+def data_gradient(W, tau=TAU, p=None):
     """2 sum_mu p_mu s(w_k . mu) s'(w_k . mu) mu, the data part of grad Psi_p, shape of W."""
     W = np.asarray(W, dtype=np.float64)
     mu = cluster_means(W.shape[-1], float(tau))
     p = np.full(4, 0.25) if p is None else np.asarray(p, dtype=np.float64)
-    s = expit(W @ mu.T)
+    s = sigmoid_derivative(W @ mu.T, 0)
     return 2 * (p * s * s * (1 - s)) @ mu
 
 
-def reference_step(W, lr=0.1, tau=7.0, alpha=1 / 800, p=None):
+def reference_step(W, lr=0.1, tau=TAU, alpha=ALPHA, p=None):
     """What Task 1 asks for: W + lr grad Psi_p(W) (equal to ``convergence.ascent`` with T = 1)."""
     W = np.asarray(W, dtype=np.float64)
     return W + lr * (data_gradient(W, tau, p) - 2 * alpha * W)
@@ -53,7 +54,7 @@ def _step_mistakes(W, lr, tau, alpha, p, want):
     D = data_gradient(W, tau, p)
     mu = cluster_means(W.shape[-1], float(tau))
     pp = np.full(4, 0.25) if p is None else np.asarray(p, dtype=np.float64)
-    s = expit(W @ mu.T)
+    s = sigmoid_derivative(W @ mu.T, 0)
     return {
         "a descent step W - lr grad Psi (Psi is maximized: climb)": 2 * W - want,
         "the data term without its factor 2 (d/dw s(u)^2 = 2 s(u) s'(u) mu)":
@@ -284,7 +285,7 @@ def check_predictions(fn, cases, task=T3):
                                                         _prediction_mistakes(H, lr)))
 
 
-def g_hessian(tau=7.0, alpha=1 / 800):
+def g_hessian(tau=TAU, alpha=ALPHA):
     """The Hessian of g at its maximum (a*, b*) (2 x 2, not diagonal)."""
     return Objective.simplified(tau, alpha, d=2).hessian(simplified_optimum(tau, alpha, d=2)[0])
 
