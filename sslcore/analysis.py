@@ -14,7 +14,7 @@ def basis(d: int, j: int) -> np.ndarray:
     return e
 
 
-def projection_length(W, e, rcond: float = 1e-10):
+def projection_length(W: np.ndarray, e: np.ndarray, rcond: float = 1e-10) -> np.ndarray:
     """||P e||, P the orthogonal projection onto span(w1, w2).
 
     Least squares: P e = A c*, c* = argmin ||A c - e||, A = [w1 w2] (d, 2). Solved through the
@@ -28,31 +28,31 @@ def projection_length(W, e, rcond: float = 1e-10):
     return np.sqrt((coef**2).sum(-1))
 
 
-def projections(W):
+def projections(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(||P e1||, ||P e2||), each of shape (...)."""
     d = np.shape(W)[-1]
     return projection_length(W, basis(d, 0)), projection_length(W, basis(d, 1))
 
 
-def cosine(W):
+def cosine(W: np.ndarray) -> np.ndarray:
     """cos(w1, w2) = w1.w2 / (||w1|| ||w2||)."""
     W = np.asarray(W, dtype=np.float64)
     w1, w2 = W[..., 0, :], W[..., 1, :]
     return (w1 * w2).sum(-1) / (np.linalg.norm(w1, axis=-1) * np.linalg.norm(w2, axis=-1))
 
 
-def normalized(W):
+def normalized(W: np.ndarray) -> np.ndarray:
     """w_kj / ||w_k||: each neuron scaled to unit length."""
     W = np.asarray(W, dtype=np.float64)
     return W / np.linalg.norm(W, axis=-1, keepdims=True)
 
 
-def other_norm(W):
+def other_norm(W: np.ndarray) -> np.ndarray:
     """||(w_k3, ..., w_kd)||, the size of each neuron outside the (e1, e2) plane, shape (..., 2)."""
     return np.linalg.norm(np.asarray(W)[..., 2:], axis=-1)
 
 
-def final_quantities(W):
+def final_quantities(W: np.ndarray) -> dict[str, np.ndarray]:
     """Named per-seed quantities of final weights W (S, 2, d)."""
     W = np.asarray(W, dtype=np.float64)
     p1, p2 = projections(W)
@@ -66,7 +66,7 @@ def final_quantities(W):
     }
 
 
-def summarize(W, F=None):
+def summarize(W: np.ndarray, F: np.ndarray | None = None) -> dict[str, dict[str, float]]:
     """Mean and standard deviation over seeds of :func:`final_quantities` (and F for SL)."""
     q = final_quantities(W)
     if F is not None:
@@ -74,7 +74,8 @@ def summarize(W, F=None):
     return {k: {"mean": float(np.mean(v)), "std": float(np.std(v))} for k, v in q.items()}
 
 
-def mean_band(values, axis=0, z=1.96):
+def mean_band(values: np.ndarray, axis: int = 0, z: float = 1.96
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and 95% band over ``axis``: (mean, mean - z std/sqrt(m), mean + z std/sqrt(m))."""
     v = np.asarray(values, dtype=np.float64)
     m = v.shape[axis]

@@ -20,9 +20,12 @@ other seeds, and the data do not depend on T.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from .config import D, TAU
 
 
 def cluster_means(d: int, tau: float) -> np.ndarray:
@@ -57,14 +60,14 @@ class Data:
     z: np.ndarray
 
 
-def streams(seed: int, kind: str = "ssl"):
+def streams(seed: int, kind: str = "ssl") -> tuple[np.random.Generator, ...]:
     """Independent generators (init, data, augmentation) of one seed for the clean mode."""
     tag = {"ssl": 0, "sl": 1, "probe": 2}[kind]
     children = np.random.SeedSequence([seed, tag]).spawn(3)
     return tuple(np.random.default_rng(c) for c in children)
 
 
-def fill_normal(gens, out: np.ndarray) -> np.ndarray:
+def fill_normal(gens: Sequence[np.random.Generator], out: np.ndarray) -> np.ndarray:
     """Fill out[s] with standard normals from gens[s]: one stream per seed.
 
     The loop is over random streams (one call per seed per block), not over computation.
@@ -90,7 +93,8 @@ def points_from_clusters(c: np.ndarray, noise: np.ndarray, d: int, tau: float, r
     return Data(x=x, c=c, y=(c >= 2).astype(np.float64), z=(c % 2).astype(np.float64))
 
 
-def sample(n: int, d: int, tau: float, rho: float, gens, noise: str = "isotropic") -> Data:
+def sample(n: int, d: int, tau: float, rho: float, gens: Sequence[np.random.Generator],
+           noise: str = "isotropic") -> Data:
     """Draw n points per generator in ``gens`` (one generator per seed)."""
     if noise not in ("isotropic", "reference"):
         raise ValueError(f"noise={noise!r} is unknown: allowed 'isotropic', 'reference'")
@@ -100,7 +104,7 @@ def sample(n: int, d: int, tau: float, rho: float, gens, noise: str = "isotropic
     return points_from_clusters(c, eps, d, tau, rho, quirk=quirk)
 
 
-def sample_points(n: int, d: int = 10, tau: float = 7.0, rho: float | None = None, seed: int = 0,
+def sample_points(n: int, d: int = D, tau: float = TAU, rho: float | None = None, seed: int = 0,
                   noise: str = "isotropic") -> Data:
     """One sample of n points (arrays without the seed axis), e.g. for figures and probes."""
     rho = d ** -1.5 if rho is None else rho
@@ -108,7 +112,8 @@ def sample_points(n: int, d: int = 10, tau: float = 7.0, rho: float | None = Non
     return Data(x=data.x[0], c=data.c[0], y=data.y[0], z=data.z[0])
 
 
-def augment(x: np.ndarray, rho: float, rng: np.random.Generator):
+def augment(x: np.ndarray, rho: float, rng: np.random.Generator
+            ) -> tuple[np.ndarray, np.ndarray]:
     """Two independent views x + rho*xi^(1), x + rho*xi^(2) of every point of x (any shape)."""
     xi = rng.standard_normal((2,) + np.shape(x))
     return x + rho * xi[0], x + rho * xi[1]

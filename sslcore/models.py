@@ -63,20 +63,21 @@ def _n(x):
     return x.shape[-2]
 
 
-def ssl_objective(W, x1, x2, alpha):
+def ssl_objective(W: np.ndarray, x1: np.ndarray, x2: np.ndarray, alpha: float) -> np.ndarray:
     """L(W) for the views x1, x2 (..., n, d); returns shape (...)."""
     s1 = sigmoid(x1 @ np.swapaxes(W, -1, -2))
     s2 = sigmoid(x2 @ np.swapaxes(W, -1, -2))
     return (s1 * s2).sum(axis=(-1, -2)) - alpha * _n(x1) * (W**2).sum(axis=(-1, -2))
 
 
-def ssl_coefficients(u1, u2):
+def ssl_coefficients(u1: np.ndarray, u2: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(c1, c2) = (s'(u1) s(u2), s(u1) s'(u2)) and the per-point value s(u1) s(u2)."""
     s1, s2 = sigmoid(u1), sigmoid(u2)
     return s1 * (1 - s1) * s2, s1 * s2 * (1 - s2), s1 * s2
 
 
-def ssl_gradient(W, x1, x2, alpha):
+def ssl_gradient(W: np.ndarray, x1: np.ndarray, x2: np.ndarray, alpha: float) -> np.ndarray:
     """dL/dW (..., 2, d): sum_i [c1_ik x1_i + c2_ik x2_i] - 2 alpha n w_k."""
     Wt = np.swapaxes(W, -1, -2)
     c1, c2, _ = ssl_coefficients(x1 @ Wt, x2 @ Wt)
@@ -84,17 +85,17 @@ def ssl_gradient(W, x1, x2, alpha):
     return data - 2 * alpha * _n(x1) * W
 
 
-def sl_logit(W, F, x):
+def sl_logit(W: np.ndarray, F: np.ndarray, x: np.ndarray) -> np.ndarray:
     """h_i = sum_k F_k s(w_k . x_i), shape (..., n)."""
     return (sigmoid(x @ np.swapaxes(W, -1, -2)) * F[..., None, :]).sum(-1)
 
 
-def sl_forward(W, F, x):
+def sl_forward(W: np.ndarray, F: np.ndarray, x: np.ndarray) -> np.ndarray:
     """y_hat_i = s(h_i), the predicted probability of label 1 (the "-" class)."""
     return sigmoid(sl_logit(W, F, x))
 
 
-def bce_with_logits(h, y):
+def bce_with_logits(h: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Binary cross-entropy of s(h) against y: softplus(h) - y h = (1 - y) softplus(h) + y softplus(-h).
 
     The second form, with softplus(h) = log(1 + e^h) = logaddexp(0, h), neither overflows nor
@@ -103,14 +104,16 @@ def bce_with_logits(h, y):
     return (1 - y) * np.logaddexp(0.0, h) + y * np.logaddexp(0.0, -h)
 
 
-def sl_loss(W, F, x, y, beta, gamma):
+def sl_loss(W: np.ndarray, F: np.ndarray, x: np.ndarray, y: np.ndarray, beta: float,
+            gamma: float) -> np.ndarray:
     """J(W, F), shape (...)."""
     n = _n(x)
     reg = beta * n * (W**2).sum(axis=(-1, -2)) + gamma * n * (F**2).sum(-1)
     return bce_with_logits(sl_logit(W, F, x), y).sum(-1) + reg
 
 
-def sl_gradients(W, F, x, y, beta, gamma):
+def sl_gradients(W: np.ndarray, F: np.ndarray, x: np.ndarray, y: np.ndarray, beta: float,
+                 gamma: float) -> tuple[np.ndarray, np.ndarray]:
     """(dJ/dW, dJ/dF) at the same (W, F)."""
     n = _n(x)
     s = sigmoid(x @ np.swapaxes(W, -1, -2))

@@ -19,17 +19,19 @@ import random
 
 import numpy as np
 
-from .data import points_from_clusters
+from .config import SLConfig, SSLConfig
+from .data import Data, points_from_clusters
 from .initialization import sl_initial_weights, ssl_initial_weights
 
 
-def data_draws(n, rs):
+def data_draws(n: int, rs: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
     """Cluster indices (0..3) and one scalar noise draw per point, in the reference order."""
     labels = rs.choice([1, 2, 3, 4], size=n, p=[0.25] * 4)
     return labels - 1, rs.normal(0.0, 1.0, size=n)
 
 
-def setup(cfg, kind):
+def setup(cfg: SSLConfig | SLConfig, kind: str
+          ) -> tuple[np.ndarray, np.ndarray | None, Data, list[np.random.RandomState]]:
     """Initial weights, data and the per-seed RandomStates (positioned for augmentation)."""
     Ws, Fs, cs, eps, states = [], [], [], [], []
     for seed in cfg.seeds:
@@ -49,7 +51,7 @@ def setup(cfg, kind):
     return np.stack(Ws), (np.stack(Fs) if Fs else None), data, states
 
 
-def view_noise(states, steps, n, d):
+def view_noise(states: list[np.random.RandomState], steps: int, n: int, d: int) -> np.ndarray:
     """Augmentation noise for ``steps`` steps: shape (S, steps, 2, n, d), reference order."""
     out = np.stack([rs.normal(0.0, 1.0, size=(steps, n, d, 2)) for rs in states])
     return np.moveaxis(out, -1, 2)
