@@ -10,7 +10,7 @@ reference scripts): a few steps per experiment, timed and extrapolated to the fu
 import argparse
 
 from sslcore import experiments, loop_impl
-from sslcore.comparison import time_call
+from sslcore.timing import time_call
 
 
 def main():

@@ -19,13 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from sslcore import comparison as cmp  # noqa: E402
-from sslcore import convergence as cv  # noqa: E402
-from sslcore import ift_figures as F3  # noqa: E402
-from sslcore import (
-    plots,  # noqa: E402
-    widgets,  # noqa: E402
-)
+from sslcore import comparison, convergence, ift_figures, plots, widgets  # noqa: E402
 
 RHO = 10 ** -1.5
 # (name, function, settings): the sliders' defaults and extremes in chapters/*.ipynb
@@ -33,12 +27,12 @@ WIDGETS = [
     ("ch1 sample", plots.sample_figure,
      [dict(tau=7.0, rho=RHO, n=100, seed=0), dict(tau=12.0, rho=3.0, n=2000, seed=19),
       dict(tau=0.5, rho=0.01, n=20, seed=0)]),
-    ("ch2 learning curves", cv.learning_curve_figure,
+    ("ch2 learning curves", convergence.learning_curve_figure,
      [dict(eta=1e-3, T=2000, init="near"), dict(eta=5e-3, T=2000, init="sign"),
       dict(eta=2e-4, T=200, init="near")]),
-    ("ch3 IFT explorer", F3.ift_explorer,
+    ("ch3 IFT explorer", ift_figures.ift_explorer,
      [dict(rho=RHO, tau=7.0), dict(rho=0.3, tau=12.0), dict(rho=0.002, tau=2.0)]),
-    ("ch4 SSL vs SL live", cmp.live_figure,
+    ("ch4 SSL vs SL live", comparison.live_figure,
      [dict(tau=7.0, rho=RHO, alpha=1 / 800), dict(tau=12.0, rho=1.0, alpha=1e-2),
       dict(tau=0.5, rho=0.003, alpha=1e-4)]),
 ]
@@ -51,16 +45,16 @@ EXPLORERS = [
                   rho=widgets.slider(RHO, 0.01, 3.0, 0.05, "rho", log=True),
                   n=widgets.int_slider(100, 20, 2000, 20, "n"),
                   seed=widgets.int_slider(0, 0, 19, 1, "seed"))),
-    ("ch2 learning curves", cv.learning_curve_figure, "eta",
+    ("ch2 learning curves", convergence.learning_curve_figure, "eta",
      [2e-4, 3e-4, 5e-4, 7e-4, 1e-3, 1.5e-3, 2e-3, 3e-3, 5e-3],
      lambda: dict(eta=widgets.slider(1e-3, 2e-4, 5e-3, 0.05, "step size eta", log=True),
                   T=widgets.int_slider(2000, 200, 2000, 200, "steps T"),
                   init=widgets.dropdown(["near", "sign"], "near", "init"))),
-    ("ch3 IFT explorer", F3.ift_explorer, "rho",
+    ("ch3 IFT explorer", ift_figures.ift_explorer, "rho",
      [0.002, 0.005, 0.01, 0.02, RHO, 0.04, 0.05, 0.07, 0.1, 0.2, 0.3],
      lambda: dict(rho=widgets.slider(RHO, 0.002, 0.3, 0.05, "rho", log=True),
                   tau=widgets.slider(7.0, 2.0, 12.0, 0.5, "tau"))),
-    ("ch4 SSL vs SL live", cmp.live_figure, "tau", [0.5, 1, 2, 3, 4, 5, 7, 9, 12],
+    ("ch4 SSL vs SL live", comparison.live_figure, "tau", [0.5, 1, 2, 3, 4, 5, 7, 9, 12],
      lambda: dict(tau=widgets.slider(7.0, 0.5, 12.0, 0.5, "tau"),
                   rho=widgets.slider(RHO, 0.003, 1.0, 0.05, "rho", log=True),
                   alpha=widgets.slider(1 / 800, 1e-4, 1e-2, 0.05, "alpha", log=True))),

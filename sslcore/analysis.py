@@ -5,6 +5,7 @@ All functions take W of shape (..., 2, d) (leading axes: seeds, steps).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 def basis(d: int, j: int) -> np.ndarray:
@@ -14,7 +15,7 @@ def basis(d: int, j: int) -> np.ndarray:
     return e
 
 
-def projection_length(W: np.ndarray, e: np.ndarray, rcond: float = 1e-10) -> np.ndarray:
+def projection_length(W: ArrayLike, e: ArrayLike, rcond: float = 1e-10) -> np.ndarray:
     """||P e||, P the orthogonal projection onto span(w1, w2).
 
     Least squares: P e = A c*, c* = argmin ||A c - e||, A = [w1 w2] (d, 2). Solved through the
@@ -28,31 +29,31 @@ def projection_length(W: np.ndarray, e: np.ndarray, rcond: float = 1e-10) -> np.
     return np.sqrt((coef**2).sum(-1))
 
 
-def projections(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def projections(W: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """(||P e1||, ||P e2||), each of shape (...)."""
     d = np.shape(W)[-1]
     return projection_length(W, basis(d, 0)), projection_length(W, basis(d, 1))
 
 
-def cosine(W: np.ndarray) -> np.ndarray:
+def cosine(W: ArrayLike) -> np.ndarray:
     """cos(w1, w2) = w1.w2 / (||w1|| ||w2||)."""
     W = np.asarray(W, dtype=np.float64)
     w1, w2 = W[..., 0, :], W[..., 1, :]
     return (w1 * w2).sum(-1) / (np.linalg.norm(w1, axis=-1) * np.linalg.norm(w2, axis=-1))
 
 
-def normalized(W: np.ndarray) -> np.ndarray:
+def normalized(W: ArrayLike) -> np.ndarray:
     """w_kj / ||w_k||: each neuron scaled to unit length."""
     W = np.asarray(W, dtype=np.float64)
     return W / np.linalg.norm(W, axis=-1, keepdims=True)
 
 
-def other_norm(W: np.ndarray) -> np.ndarray:
+def other_norm(W: ArrayLike) -> np.ndarray:
     """||(w_k3, ..., w_kd)||, the size of each neuron outside the (e1, e2) plane, shape (..., 2)."""
     return np.linalg.norm(np.asarray(W)[..., 2:], axis=-1)
 
 
-def final_quantities(W: np.ndarray) -> dict[str, np.ndarray]:
+def final_quantities(W: ArrayLike) -> dict[str, np.ndarray]:
     """Named per-seed quantities of final weights W (S, 2, d)."""
     W = np.asarray(W, dtype=np.float64)
     p1, p2 = projections(W)
@@ -66,7 +67,7 @@ def final_quantities(W: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def summarize(W: np.ndarray, F: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+def summarize(W: ArrayLike, F: ArrayLike | None = None) -> dict[str, dict[str, float]]:
     """Mean and standard deviation over seeds of :func:`final_quantities` (and F for SL)."""
     q = final_quantities(W)
     if F is not None:
@@ -74,7 +75,7 @@ def summarize(W: np.ndarray, F: np.ndarray | None = None) -> dict[str, dict[str,
     return {k: {"mean": float(np.mean(v)), "std": float(np.std(v))} for k, v in q.items()}
 
 
-def mean_band(values: np.ndarray, axis: int = 0, z: float = 1.96
+def mean_band(values: ArrayLike, axis: int = 0, z: float = 1.96
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and 95% band over ``axis``: (mean, mean - z std/sqrt(m), mean + z std/sqrt(m))."""
     v = np.asarray(values, dtype=np.float64)
@@ -82,3 +83,26 @@ def mean_band(values: np.ndarray, axis: int = 0, z: float = 1.96
     mean = v.mean(axis)
     half = z * v.std(axis) / np.sqrt(m)
     return mean, mean - half, mean + half
+
+
+def span_parts(W: ArrayLike) -> dict[str, np.ndarray]:
+    """Why ||P e2|| is ill-conditioned when w1 ~ -w2: the span of (w1, w2) is spanned by
+    u = (w1 - w2)/||w1 - w2|| and v = the part of w1 + w2 orthogonal to u, so
+    ||P e2||^2 = (e2.u)^2 + (e2.v)^2/||v||^2 exactly. Returns (S,) arrays: proj_e2 (from the
+    formula), e2_u = |e2.u|, e2_v = |e2.v| (the numerator) and norm_v = ||v||."""
+    W = np.asarray(W, dtype=np.float64)
+    diff = W[:, 0] - W[:, 1]
+    u = diff / np.linalg.norm(diff, axis=-1, keepdims=True)
+    s = W[:, 0] + W[:, 1]
+    v = s - (s * u).sum(-1, keepdims=True) * u
+    nv = np.linalg.norm(v, axis=-1)
+    e2_u, e2_v = np.abs(u[:, 1]), np.abs(v[:, 1])
+    return {"proj_e2": np.sqrt(e2_u**2 + (e2_v / nv) ** 2), "e2_u": e2_u, "e2_v": e2_v,
+            "norm_v": nv}
+
+
+def extrapolate_other(W: ArrayLike, factor: float) -> np.ndarray:
+    """W with the coordinates 3..d multiplied by ``factor`` (weight decay alone for more steps)."""
+    W = np.array(W, dtype=np.float64, copy=True)
+    W[..., 2:] *= factor
+    return W

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sslcore import analysis, models, theory
-from sslcore import convergence as cv
+from sslcore import dynamics
 from sslcore.checkers import a1, a2, a3
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
@@ -392,11 +392,11 @@ def test_condition_is_graded_with_a_correct_ift_constants():
 
 
 def test_reference_condition_matches_the_chapter_functions():
-    from sslcore import ift_figures as F3
+    from sslcore import ift_studies
     for rho in (0.03, 0.045, 0.055):
-        res = F3.population_ift(7.0, rho, 1 / 800, "2d", n_samples=20, seed=0, find_root=False)
+        res = ift_studies.population_ift(7.0, rho, 1 / 800, "2d", n_samples=20, seed=0, find_root=False)
         assert a2.reference_condition_holds(rho) == res.holds_sampled
-        full = F3.population_ift(7.0, rho, 1 / 800, "full", n_samples=20, seed=0,
+        full = ift_studies.population_ift(7.0, rho, 1 / 800, "full", n_samples=20, seed=0,
                                  find_root=False)
         assert a2.reference_condition_holds(rho, 3) == full.holds_sampled
     # the threshold the A2 notebook quotes: the sampled 2-D condition holds up to rho ~ 0.0506
@@ -406,17 +406,17 @@ def test_reference_condition_matches_the_chapter_functions():
 
 # ================================================================================= A3 checkers
 def _fit_rate(steps, dist, start=None, stop=None):
-    return cv.fit_rate(steps, dist, start, stop).contraction
+    return dynamics.fit_rate(steps, dist, start, stop).contraction
 
 
 def _basin(a0, b0, p=None, partner=(-3.5, 1.25), T=4000, lr=0.1, tau=7.0, alpha=1 / 800):
-    return cv.basin_grid(a0, b0, partner, T, lr, tau, alpha, p).labels
+    return dynamics.basin_grid(a0, b0, partner, T, lr, tau, alpha, p).labels
 
 
 def test_a3_reference_step_is_sslcore_ascent():
     W = np.random.default_rng(0).normal(size=(3, 2, 5))
     p = np.array(a3.SEED4_P)
-    want = cv.ascent(W, 1, 0.3, 5.0, 0.01, p, record_every=1)[1][..., -1, :, :]
+    want = dynamics.ascent(W, 1, 0.3, 5.0, 0.01, p, record_every=1)[1][..., -1, :, :]
     assert np.allclose(a3.reference_step(W, 0.3, 5.0, 0.01, p), want, rtol=1e-14, atol=0)
 
 
@@ -424,7 +424,7 @@ def test_a3_seed4_proportions_are_those_of_reference_seed_4():
     from sslcore import SSLConfig
     from sslcore.training import train_ssl
     run = train_ssl(SSLConfig(init="sign", rng="reference", seeds=(4,), T=1, record_every=1))
-    assert np.allclose(cv.empirical_proportions(run.data.c[0]), a3.SEED4_P, atol=1e-12)
+    assert np.allclose(dynamics.empirical_proportions(run.data.c[0]), a3.SEED4_P, atol=1e-12)
 
 
 def test_a3_checkers_accept_sslcore(capsys):
@@ -623,7 +623,7 @@ def test_map_is_graded_with_a_correct_ascent_step():
         W[..., 1, :] = partner
         for _ in range(T):
             W = env["ascent_step"](W, lr, tau, alpha, p)
-        return cv.classify(W, opt=cv.optimum(tau, alpha, 2, p)[0])
+        return dynamics.classify(W, opt=theory.simplified_optimum(tau, alpha, 2, p)[0])
     with np.errstate(over="ignore", invalid="ignore"):
         with pytest.raises(AssertionError, match="differs from sslcore's"):
             a3.map_equal_weights(basin_map, env=None)

@@ -6,7 +6,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from sslcore import config, convergence, data, models, theory, training, validation
+from sslcore import config, data, dynamics, models, theory, training, validation
 
 
 def test_validation_accepts_numbers_and_rejects_bools_and_strings():
@@ -103,6 +103,6 @@ def test_ascent_kernel_steps_along_the_objective_gradient():
     W0 = np.array([[[3.0, 1.0, 0.2], [-2.0, 1.5, -0.1]]])
     p = np.array([0.2, 0.3, 0.3, 0.2])
     lr, tau, alpha = 0.1, 5.0, 0.01
-    _, W = convergence.ascent(W0, 1, lr, tau, alpha, p, record_every=1)
+    _, W = dynamics.ascent(W0, 1, lr, tau, alpha, p, record_every=1)
     grad = theory.Objective.simplified(tau, alpha, 3, p).gradient(W0[0])
     assert np.allclose(W[0, 1], W0[0] + lr * grad, rtol=1e-12, atol=1e-14)

@@ -2,7 +2,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from sslcore import SLConfig, SSLConfig, analysis, comparison, experiments, models
+from sslcore import (SLConfig, SSLConfig, analysis, comparison, experiments, models, sl_theory,
+                     ssl_sl_runs, timing)
 from sslcore.data import cluster_means, sample_points
 from sslcore.training import train_sl, train_ssl, train_ssl_many
 
@@ -29,7 +30,7 @@ def test_align_roles_swaps_neurons_and_output_weights(sl_run):
 
 
 def test_sl_symmetric_optimum_is_a_critical_point_of_the_population_loss():
-    a, phi = comparison.sl_symmetric_optimum()
+    a, phi = sl_theory.sl_symmetric_optimum()
     assert a == pytest.approx(2.628, abs=1e-3) and phi == pytest.approx(4.254, abs=1e-3)
     x = cluster_means(4, 7.0)[None]                       # the four centres, weight 1/4 each
     y = np.array([[0.0, 0.0, 1.0, 1.0]])
@@ -45,7 +46,7 @@ def test_e2_hessian_matches_finite_differences():
     F = rng.normal(size=(S, 2)) * 3
     x = rng.normal(size=(S, n, d)) * 2
     y = (rng.random((S, n)) < 0.5).astype(float)
-    data, reg = comparison.e2_hessian(W, F, x, y, beta)
+    data, reg = sl_theory.e2_hessian(W, F, x, y, beta)
     H = data + reg * np.eye(2)
     eps = 1e-6
     for l in range(2):
@@ -58,15 +59,15 @@ def test_e2_hessian_matches_finite_differences():
 
 
 def test_population_e2_curvature_dwarfs_weight_decay():
-    a, phi = comparison.sl_symmetric_optimum()
-    H = comparison.e2_hessian_population(a, phi)
+    a, phi = sl_theory.sl_symmetric_optimum()
+    H = sl_theory.e2_hessian_population(a, phi)
     lam = np.linalg.eigvalsh(H)
     assert H[0, 0] == pytest.approx(H[1, 1]) and H[0, 1] < 0
     assert np.all(lam > 40 * 2 / 800)                       # far above 2 beta (per point)
 
 
 def test_kick_prediction_matches_a_short_sl_run(sl_run):
-    k = comparison.kick(sl_run, delta=0.05, T=150, record_every=10)
+    k = sl_theory.kick(sl_run, delta=0.05, T=150, record_every=10)
     S = len(sl_run.config.seeds)
     assert k["measured"].shape == k["predicted"].shape == (S, 2, 16, 2)
     err = np.abs(k["measured"] - k["predicted"]).max()
@@ -78,14 +79,14 @@ def test_kick_prediction_matches_a_short_sl_run(sl_run):
 
 def test_kick_rejects_bad_input(sl_run):
     with pytest.raises(ValueError, match="SL"):
-        comparison.kick(train_ssl(SSLConfig(seeds=(0,), T=2)))
+        sl_theory.kick(train_ssl(SSLConfig(seeds=(0,), T=2)))
     with pytest.raises(ValueError, match="delta"):
-        comparison.kick(sl_run, delta=0.0)
+        sl_theory.kick(sl_run, delta=0.0)
 
 
 def test_e2_decay_other_coordinates_follow_weight_decay(sl_run):
-    dec = comparison.e2_decay(sl_run)
-    q = comparison.regularizer_factor(sl_run.config)
+    dec = sl_theory.e2_decay(sl_run)
+    q = sl_theory.regularizer_factor(sl_run.config)
     assert q == pytest.approx(1 - 2 * sl_run.config.n * sl_run.config.eta / 800)
     assert dec["e2"].shape == dec["other"].shape == (3, len(sl_run.steps), 2)
     assert np.allclose(dec["predicted"], q ** sl_run.steps)
@@ -98,13 +99,13 @@ def test_span_parts_reproduces_the_projection_length():
     rng = np.random.default_rng(4)
     W = rng.normal(size=(6, 2, 7))
     W[:3, 1] = -W[:3, 0] + 1e-3 * rng.normal(size=(3, 7))  # nearly antiparallel
-    parts = comparison.span_parts(W)
+    parts = analysis.span_parts(W)
     assert np.allclose(parts["proj_e2"], analysis.projections(W)[1], atol=1e-8)
 
 
 def test_phase_diagram_shapes_and_ssl_advantage():
     d = 10
-    pd = comparison.phase_diagram([2.0, 7.0], [0.01, d ** -1.5], seeds=2, T=1000, sl_T=1000)
+    pd = ssl_sl_runs.phase_diagram([2.0, 7.0], [0.01, d ** -1.5], seeds=2, T=1000, sl_T=1000)
     for a in (pd.ssl_e1, pd.ssl_e2, pd.sl_e1, pd.sl_e2, pd.sl_share, pd.ssl_same_side):
         assert a.shape == (2, 2, 2)
         assert np.all((a >= 0) & (a <= 1 + 1e-12))
@@ -122,7 +123,7 @@ def test_phase_diagram_shapes_and_ssl_advantage():
 ])
 def test_phase_diagram_rejects_bad_input(kwargs, name):
     with pytest.raises(ValueError, match=name):
-        comparison.phase_diagram(**kwargs)
+        ssl_sl_runs.phase_diagram(**kwargs)
 
 
 def test_summary_markdown():
@@ -158,19 +159,19 @@ def test_figures_and_live_figure(sl_run):
     ssl = train_ssl(SSLConfig(seeds=(0, 1), T=50, record_every=10))
     for fig in (comparison.learning_curves_figure(ssl, sl_run),
                 comparison.final_weights_figure(ssl.W_final, sl_run.W_final),
-                comparison.mechanism_figure(comparison.e2_decay(sl_run),
-                                            comparison.kick(sl_run, T=20)),
+                comparison.mechanism_figure(sl_theory.e2_decay(sl_run),
+                                            sl_theory.kick(sl_run, T=20)),
                 comparison.live_figure(tau=5.0, rho=0.05, alpha=1 / 400, seeds=2, T=100, sl_T=100)):
         assert len(fig.axes) >= 2
         plt.close(fig)
-    pd = comparison.phase_diagram([7.0], [0.03], seeds=1, T=20, sl_T=20)
+    pd = ssl_sl_runs.phase_diagram([7.0], [0.03], seeds=1, T=20, sl_T=20)
     fig = comparison.phase_figure(pd, mark=(7.0, 0.03))
     assert len(fig.axes) == 6                                # 3 maps and 3 colour bars
     plt.close(fig)
 
 
 def test_phase_figure_shows_the_spread_over_seeds():
-    pd = comparison.phase_diagram([2.0, 7.0], [0.03], seeds=3, T=20, sl_T=20)
+    pd = ssl_sl_runs.phase_diagram([2.0, 7.0], [0.03], seeds=3, T=20, sl_T=20)
     fig = comparison.phase_figure(pd)
     mean, _, hi = analysis.mean_band(pd.sl_e2, axis=-1)
     texts = [t.get_text() for t in fig.axes[1].texts]     # SL's ||Pe2|| map
@@ -181,7 +182,7 @@ def test_phase_figure_shows_the_spread_over_seeds():
 
 
 def test_time_call():
-    assert comparison.time_call(lambda: None, repeat=2) >= 0
+    assert timing.time_call(lambda: None, repeat=2) >= 0
 
 
 # ----------------------------------------------------------------------------- figure honesty

@@ -18,7 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from sslcore import (SLConfig, SSLConfig, comparison, convergence, data, experiments, ift_figures,
+from sslcore import (SLConfig, SSLConfig, comparison, convergence, data, dynamics, experiments,
+                     ift_figures, ift_studies, sl_theory, ssl_sl_runs,
                      plots, theory)
 from sslcore.training import train_sl, train_ssl
 
@@ -71,10 +72,10 @@ def _rate_figure(r):
 
 def _basin_figure(r):
     a0, b0 = np.linspace(-2, 2, 5), np.linspace(-1, 2, 4)
-    maps = [convergence.basin_grid(a0, b0, T=20), convergence.basin_grid(a0, b0, T=20)]
+    maps = [dynamics.basin_grid(a0, b0, T=20), dynamics.basin_grid(a0, b0, T=20)]
     return convergence.basin_figure(maps, ["equal cluster weights $p_\\mu = 1/4$",
                                            "proportions p = (0.25, 0.27, 0.23, 0.25)"],
-                                    starts=[None, ([0.5], [0.5], [convergence.BOTH])])
+                                    starts=[None, ([0.5], [0.5], [dynamics.BOTH])])
 
 
 def _comparison_figure(r):
@@ -84,14 +85,14 @@ def _comparison_figure(r):
              "base": x0 + 0.01 * rng.normal(size=(3, 2, 4))}
     steps = np.arange(0, 1001, 100)
     traj = x0 + np.exp(-steps / 400.0)[None, :, None, None] * rng.normal(size=(3, 1, 2, 4))
-    return ift_figures.comparison_figure(x0, x0, 0.01, study, traj[:, -1], traj[:, 4], steps,
+    return ift_figures.iterates_figure(x0, x0, 0.01, study, traj[:, -1], traj[:, 4], steps,
                                          traj, 1 / 800, 100, 1e-3)
 
 
 def _phase_figure(r):
     taus, rhos = np.array([0.5, 1, 2, 4, 7, 12.0]), np.array([0.01, RHO, 0.1, 0.3, 1.0])
     v = np.random.default_rng(0).uniform(size=(5, 6, 3))
-    pd = comparison.PhaseDiagram(taus, rhos, v, v, v, v, v, v > 0.5)
+    pd = ssl_sl_runs.PhaseDiagram(taus, rhos, v, v, v, v, v, v > 0.5)
     return comparison.phase_figure(pd, mark=(7.0, RHO))
 
 
@@ -117,16 +118,16 @@ BUILDERS = {
     "convergence.learning_curve_figure": lambda r: convergence.learning_curve_figure(T=40, seeds=2),
     "ift_figures.simplified_figure": lambda r: ift_figures.simplified_figure(grid=41),
     "ift_figures.sweep_figure": lambda r: ift_figures.sweep_figure(
-        ift_figures.sweep([0.01, 0.05, 0.1], taus=(3.0, 5.0, 7.0, 10.0), n_samples=0),
+        ift_studies.sweep([0.01, 0.05, 0.1], taus=(3.0, 5.0, 7.0, 10.0), n_samples=0),
         mark_rhos={"d = 10": RHO, "d = 30": 30 ** -1.5}),
     "ift_figures.ift_explorer": lambda r: ift_figures.ift_explorer(n_samples=2),
-    "ift_figures.comparison_figure": _comparison_figure,
+    "ift_figures.iterates_figure": _comparison_figure,
     "comparison.learning_curves_figure": lambda r: comparison.learning_curves_figure(
-        r["ssl_near"], r["sl"], convergence.optimum(d=2), np.array([[2.6, 0], [-2.6, 0]])),
+        r["ssl_near"], r["sl"], theory.simplified_optimum(d=2), np.array([[2.6, 0], [-2.6, 0]])),
     "comparison.final_weights_figure": lambda r: comparison.final_weights_figure(
         r["ssl_near"].W_final, r["sl"].W_final),
     "comparison.mechanism_figure": lambda r: comparison.mechanism_figure(
-        comparison.e2_decay(r["sl"]), comparison.kick(r["sl"], T=20)),
+        sl_theory.e2_decay(r["sl"]), sl_theory.kick(r["sl"], T=20)),
     "comparison.phase_figure": _phase_figure,
     "comparison.live_figure": lambda r: comparison.live_figure(seeds=2, T=60, sl_T=60),
     "experiments.paper_figures": _paper_figures,
@@ -135,12 +136,12 @@ BUILDERS = {
         [(r["paper"]["ssl_near"], (0, 1), plots.COLORS["ssl"], "training, near init"),
          (r["paper"]["ssl_sign"], (0, 17), plots.COLORS["ssl_sign"], "training, sign init")]),
     "paper: comparison.learning_curves_figure": lambda r: comparison.learning_curves_figure(
-        r["paper"]["ssl_near"], r["paper"]["sl"], convergence.optimum(),
+        r["paper"]["ssl_near"], r["paper"]["sl"], theory.simplified_optimum(),
         np.array([[2.628, 0.0], [-2.628, 0.0]])),
     "paper: comparison.final_weights_figure": lambda r: comparison.final_weights_figure(
         r["paper"]["ssl_near"].W_final, r["paper"]["sl"].W_final),
     "paper: comparison.mechanism_figure": lambda r: comparison.mechanism_figure(
-        comparison.e2_decay(r["paper"]["sl"]), comparison.kick(r["paper"]["sl"], T=400)),
+        sl_theory.e2_decay(r["paper"]["sl"]), sl_theory.kick(r["paper"]["sl"], T=400)),
     "paper: comparison.live_figure": lambda r: comparison.live_figure(),
     "paper: experiments.paper_figures": lambda r: _paper_figures(r["paper"]),
     "paper: plots.sample_figure": lambda r: plots.sample_figure(),

@@ -4,8 +4,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from sslcore.ift import (hessian_lipschitz_bound, ift_check, ift_check_neuron,
-                         krawczyk_simplified, preconditioner, rigorous_ift_simplified)
+from sslcore.ift import hessian_lipschitz_bound, ift_check, ift_check_neuron, preconditioner
+from sslcore.ift_rigorous import krawczyk_simplified, rigorous_ift_simplified
 from sslcore.theory import Objective, simplified_optimum
 
 TAU, ALPHA = 7.0, 1 / 800

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sslcore import Run, SLConfig, SSLConfig, loop_impl, plots, theory, validation, widgets  # noqa: E402
-from sslcore import convergence as cv  # noqa: E402
+from sslcore import convergence, dynamics  # noqa: E402
 from sslcore import ift_figures  # noqa: E402
 from sslcore.training import (MAX_WEIGHT, DivergenceError, train_sl, train_sl_many,  # noqa: E402
                               train_ssl, train_ssl_many)
@@ -217,7 +217,7 @@ def test_theory_validators_accept_numpy_scalars_and_reject_bools_and_strings():
 def test_figure_functions_accept_numpy_scalars():
     plt.close(plots.sample_figure(tau=np.float32(3.0), rho=np.float64(0.1), n=np.int64(40),
                                   seed=np.int32(2), d=np.int64(3)))
-    _, W = cv.ascent(np.ones((1, 2, 3)), T=np.int64(10), lr=np.float32(0.1), tau=np.int32(7))
+    _, W = dynamics.ascent(np.ones((1, 2, 3)), T=np.int64(10), lr=np.float32(0.1), tau=np.int32(7))
     assert W.shape == (1, 2, 2, 3)
 
 
@@ -329,17 +329,17 @@ def test_a_missing_file_or_folder_raises_os_error_not_value_error(saved):
     (plots.sample_figure, dict(rho=-0.5), r"^rho=-0.5 is out of range"),
     (plots.sample_figure, dict(seed=1.5), r"^seed=1.5 must be an integer"),
     (plots.sample_figure, dict(noise="quirk"), r"^noise='quirk' is unknown"),
-    (cv.learning_curve_figure, dict(seeds=0), r"^seeds=0 is out of range"),
-    (cv.learning_curve_figure, dict(eta=-1.0), r"^eta=-1.0 is out of range"),
-    (cv.learning_curve_figure, dict(T="100"), r"^T='100' must be an integer"),
-    (cv.learning_curve_figure, dict(init="far"), r"^init='far' is unknown"),
-    (cv.landscape_figure, dict(tau=-1), r"^tau=-1 is out of range: allowed tau > 0"),
-    (cv.landscape_figure, dict(alpha=-0.1), r"^alpha=-0.1 is out of range"),
-    (cv.landscape_figure, dict(lr=0), r"^lr=0 is out of range"),
-    (cv.landscape_figure, dict(extent=(1, 0, 0, 1)), r"^extent="),
-    (cv.basin_grid, dict(a0=[0.0], b0=[1.0], tau=0), r"^tau=0 is out of range"),
-    (cv.basin_boundary, dict(lo=1.0, hi=0.0), r"^lo=1.0, hi=0.0 are out of range"),
-    (cv.hessian_eigenvalues, dict(neuron=2), r"^neuron=2 is out of range"),
+    (convergence.learning_curve_figure, dict(seeds=0), r"^seeds=0 is out of range"),
+    (convergence.learning_curve_figure, dict(eta=-1.0), r"^eta=-1.0 is out of range"),
+    (convergence.learning_curve_figure, dict(T="100"), r"^T='100' must be an integer"),
+    (convergence.learning_curve_figure, dict(init="far"), r"^init='far' is unknown"),
+    (convergence.landscape_figure, dict(tau=-1), r"^tau=-1 is out of range: allowed tau > 0"),
+    (convergence.landscape_figure, dict(alpha=-0.1), r"^alpha=-0.1 is out of range"),
+    (convergence.landscape_figure, dict(lr=0), r"^lr=0 is out of range"),
+    (convergence.landscape_figure, dict(extent=(1, 0, 0, 1)), r"^extent="),
+    (dynamics.basin_grid, dict(a0=[0.0], b0=[1.0], tau=0), r"^tau=0 is out of range"),
+    (dynamics.basin_boundary, dict(lo=1.0, hi=0.0), r"^lo=1.0, hi=0.0 are out of range"),
+    (dynamics.hessian_eigenvalues, dict(neuron=2), r"^neuron=2 is out of range"),
     (ift_figures.simplified_figure, dict(tau=-1), r"^tau=-1 is out of range"),
     (ift_figures.simplified_figure, dict(grid=1), r"^grid=1 is out of range"),
     (ift_figures.ift_explorer, dict(tau=-1), r"^tau=-1 is out of range"),
@@ -372,8 +372,8 @@ def _diverging_training(*args, **kwargs):
 
 
 def test_learning_curve_figure_shows_the_divergence_message(monkeypatch, no_warnings):
-    monkeypatch.setattr(cv, "train_ssl", _diverging_training)
-    fig = cv.learning_curve_figure(T=100, seeds=2)
+    monkeypatch.setattr(convergence, "train_ssl", _diverging_training)
+    fig = convergence.learning_curve_figure(T=100, seeds=2)
     text = _texts(fig)
     assert "SSL training diverged at step" in text and "try a smaller" in text
     assert "training diverged" in fig.axes[0].get_title(loc="left")
@@ -426,7 +426,7 @@ def test_simplified_optimum_at_tau_half_is_the_maximum_not_the_saddle():
     np.testing.assert_allclose(W, [[1.8479, 8.1619], [-1.8479, 8.1619]], atol=1e-4)
     assert np.linalg.eigvalsh(obj.hessian(W[0])).max() < -0.005
     assert obj.value(W) > obj.value(saddle) + 0.1
-    np.testing.assert_array_equal(cv.optimum(0.5, d=2), W)
+    np.testing.assert_array_equal(theory.simplified_optimum(0.5, d=2), W)
 
 
 def test_simplified_optimum_keeps_the_newton_point_when_it_is_a_maximum():

@@ -1,41 +1,52 @@
 """Checkers of Assignment 3 (gradient ascent and its rate; chapter 2).
 
-Notation (``sslcore.convergence``): s the sigmoid, mu the four cluster centres
+Notation (``sslcore.dynamics``): s the sigmoid, mu the four cluster centres
 (``data.cluster_means``), p their weights (1/4 each, or a sample's proportions),
 
     Psi_p(W) = sum_k sum_mu p_mu s(w_k . mu)^2 - alpha ||W||_F^2,
     grad_k   = 2 sum_mu p_mu s(w_k . mu) s'(w_k . mu) mu - 2 alpha w_k.
 
 * Task 1: one ascent step W + lr grad Psi_p(W) for W of shape (..., K, d) (any leading axes),
-  against ``convergence.ascent(W, T=1, ...)``.
+  against ``dynamics.ascent(W, T=1, ...)``.
 * Task 2: the per-step contraction q = exp(slope) of a least-squares fit of log(dist) against
-  the step over start <= step <= stop, against ``convergence.fit_rate``.
+  the step over start <= step <= stop, against ``dynamics.fit_rate``.
 * Task 3: the linearization's prediction q = max_i |1 + lr lambda_i| over the eigenvalues of a
   symmetric H, and the steps t = ceil(log(tol / d0) / log q) to reach tol, against
-  ``convergence.steps_to_tolerance``.
-* Task 4: a basin map: the class (``convergence.classify``) of the end point of T ascent steps
-  from a grid of starts of neuron 1, against ``convergence.basin_grid``.
+  ``dynamics.steps_to_tolerance``.
+* Task 4: a basin map: the class (``dynamics.classify``) of the end point of T ascent steps
+  from a grid of starts of neuron 1, against ``dynamics.basin_grid``.
 
 Each task has several parts (one otter test case each); ``*_fresh`` parts are hidden tests.
 """
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
-from .. import convergence as cv
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .. import dynamics
 from ..config import ALPHA, TAU
 from ..data import cluster_means
 from ..models import sigmoid_derivative
 from ..theory import Objective, simplified_optimum
-from .common import (as_float_array, defined, hint, is_float, not_none, rel, run, using, verdict)
+from .common import (StudentFunction, as_float_array, defined, hint, is_float, not_none, rel, run,
+                     using, verdict)
 
 T1, T2 = "Task 1 (ascent step)", "Task 2 (contraction rate)"
 T3, T4 = "Task 3 (the Hessian's prediction)", "Task 4 (basin map)"
 SEED4_P = (0.20, 0.23, 0.33, 0.24)    # cluster proportions of reference seed 4 (chapter 2)
+#: one case of Task 1: (W, lr, tau, alpha, p)
+StepCase = tuple[np.ndarray, float, float, float, np.ndarray | None]
+#: one case of Task 2: (steps, dist, start, stop)
+RateCase = tuple[np.ndarray, np.ndarray, float | None, float | None]
+#: one case of Task 4: (a0, b0, p, partner, T, tau)
+BasinCase = tuple[np.ndarray, np.ndarray, Sequence[float] | None, tuple[float, float], int, float]
 
 
 # ------------------------------------------------------------------------------------ Task 1
-def data_gradient(W, tau=TAU, p=None):
+def data_gradient(W: ArrayLike, tau: float = TAU, p: ArrayLike | None = None) -> np.ndarray:
     """2 sum_mu p_mu s(w_k . mu) s'(w_k . mu) mu, the data part of grad Psi_p, shape of W."""
     W = np.asarray(W, dtype=np.float64)
     mu = cluster_means(W.shape[-1], float(tau))
@@ -44,13 +55,15 @@ def data_gradient(W, tau=TAU, p=None):
     return 2 * (p * s * s * (1 - s)) @ mu
 
 
-def reference_step(W, lr=0.1, tau=TAU, alpha=ALPHA, p=None):
-    """What Task 1 asks for: W + lr grad Psi_p(W) (equal to ``convergence.ascent`` with T = 1)."""
+def reference_step(W: ArrayLike, lr: float = 0.1, tau: float = TAU, alpha: float = ALPHA,
+                   p: ArrayLike | None = None) -> np.ndarray:
+    """What Task 1 asks for: W + lr grad Psi_p(W) (equal to ``dynamics.ascent`` with T = 1)."""
     W = np.asarray(W, dtype=np.float64)
     return W + lr * (data_gradient(W, tau, p) - 2 * alpha * W)
 
 
-def _step_mistakes(W, lr, tau, alpha, p, want):
+def _step_mistakes(W: np.ndarray, lr: float, tau: float, alpha: float, p: ArrayLike | None,
+                   want: np.ndarray) -> dict[str, np.ndarray]:
     D = data_gradient(W, tau, p)
     mu = cluster_means(W.shape[-1], float(tau))
     pp = np.full(4, 0.25) if p is None else np.asarray(p, dtype=np.float64)
@@ -68,7 +81,7 @@ def _step_mistakes(W, lr, tau, alpha, p, want):
     }
 
 
-def check_steps(fn, cases, task=T1):
+def check_steps(fn: StudentFunction, cases: Iterable[StepCase], task: str = T1) -> float:
     """Compare fn(W, lr, tau, alpha, p) with :func:`reference_step` for each case."""
     defined(task, "ascent_step", fn)
     worst = 0.0
@@ -92,42 +105,45 @@ def check_steps(fn, cases, task=T1):
     return worst
 
 
-def step_cases(seed, shapes, params):
+def step_cases(seed: int, shapes: Iterable[tuple[int, ...]],
+               params: Iterable[tuple[float, float, float, Sequence[float] | None]]
+               ) -> list[StepCase]:
     """[(W, lr, tau, alpha, p)]: W ~ N(0, 2^2) of each shape with the matching parameters."""
     rng = np.random.default_rng(seed)
     return [(2 * rng.normal(size=shape), lr, tau, alpha, None if p is None else np.array(p))
             for shape, (lr, tau, alpha, p) in zip(shapes, params)]
 
 
-def ascent_step_equal_weights(fn):
+def ascent_step_equal_weights(fn: StudentFunction) -> float:
     """Part 1: equal cluster weights (p = None), W (2, d) and a grid of W's (leading axes)."""
     return check_steps(fn, step_cases(1, ((2, 10), (2, 2), (3, 2, 5)),
                                       ((0.1, 7.0, 1 / 800, None), (1.0, 5.0, 0.01, None),
                                        (0.1, 7.0, 1 / 800, None))))
 
 
-def ascent_step_proportions(fn):
+def ascent_step_proportions(fn: StudentFunction) -> float:
     """Part 2: a sample's cluster proportions p (a surplus of -e1 points)."""
     return check_steps(fn, step_cases(2, ((2, 10), (4, 3, 2, 2)),
                                       ((0.1, 7.0, 1 / 800, SEED4_P), (0.5, 7.0, 1 / 800, SEED4_P))))
 
 
-def ascent_step_fresh(fn):
+def ascent_step_fresh(fn: StudentFunction) -> float:
     """Hidden part: other tau, alpha, lr, proportions and shapes."""
     p = tuple(np.random.default_rng(21).dirichlet(np.ones(4)))
     return check_steps(fn, step_cases(3, ((5, 2, 6), (2, 3)),
                                       ((0.5, 3.0, 1 / 400, p), (2.0, 10.0, 0.0, None))))
 
 
-def check_ascent_step(fn, verbose=True):
+def check_ascent_step(fn: StudentFunction, verbose: bool = True) -> None:
     worst = max(ascent_step_equal_weights(fn), ascent_step_proportions(fn), ascent_step_fresh(fn))
     if verbose:
         verdict(f"Task 1: correct (max relative error {worst:.0e} against "
-                "sslcore.convergence.ascent)")
+                "sslcore.dynamics.ascent)")
 
 
 # ------------------------------------------------------------------------------------ Task 2
-def rate_case(seed, qs, noise=0.0, fast=0.0, every=100, T=10_000):
+def rate_case(seed: int, qs: ArrayLike, noise: float = 0.0, fast: float = 0.0, every: int = 100,
+              T: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
     """(steps, dist): rows q^t (times exp(noise N(0,1))) plus a fast transient fast 0.99^t."""
     rng = np.random.default_rng(seed)
     steps = np.arange(0, T + 1, every)
@@ -136,12 +152,13 @@ def rate_case(seed, qs, noise=0.0, fast=0.0, every=100, T=10_000):
     return steps, dist + fast * 0.99 ** steps
 
 
-def _fit(steps, y):
+def _fit(steps: np.ndarray, y: np.ndarray) -> np.ndarray:
     tc = steps - steps.mean()
     return (y * tc).sum(-1) / (tc ** 2).sum()
 
 
-def _rate_mistakes(steps, dist, start, stop):
+def _rate_mistakes(steps: np.ndarray, dist: np.ndarray, start: float | None,
+                   stop: float | None) -> dict[str, np.ndarray]:
     keep = (steps >= (start if start is not None else -np.inf)) & \
         (steps <= (stop if stop is not None else np.inf))
     t, d = steps[keep], dist[..., keep]
@@ -160,7 +177,7 @@ def _rate_mistakes(steps, dist, start, stop):
     }
 
 
-def _rate_value(task, out, dshape):
+def _rate_value(task: str, out: Any, dshape: tuple[int, ...]) -> np.floating | np.ndarray:
     shape = dshape[:-1]
     if shape == ():
         if not (is_float(out) or (isinstance(out, np.ndarray) and out.shape == ())):
@@ -170,8 +187,8 @@ def _rate_value(task, out, dshape):
     return as_float_array(f"{task}: q for dist of shape {dshape}", out, shape)
 
 
-def check_rates(fn, cases, task=T2):
-    """Compare fn(steps, dist, start, stop) with ``convergence.fit_rate(...).contraction``."""
+def check_rates(fn: StudentFunction, cases: Iterable[RateCase], task: str = T2) -> None:
+    """Compare fn(steps, dist, start, stop) with ``dynamics.fit_rate(...).contraction``."""
     defined(task, "contraction_rate", fn)
     for steps, dist, start, stop in cases:
         where = f"dist of shape {dist.shape}, start={start}, stop={stop}"
@@ -180,7 +197,7 @@ def check_rates(fn, cases, task=T2):
             raise AssertionError(f"{task}: for {where} your function raised "
                                  f"{type(exc).__name__}: {exc}")
         got = _rate_value(task, not_none(task, "contraction_rate", out), dist.shape)
-        want = cv.fit_rate(steps, dist, start, stop).contraction
+        want = dynamics.fit_rate(steps, dist, start, stop).contraction
         if not np.all(np.isfinite(got)) or rel(got, want) > 1e-10:
             # compared as 1 - q: rates near 1 differ in the digits of 1 - q
             mistakes = {k: 1 - v for k, v in _rate_mistakes(steps, dist, start, stop).items()}
@@ -189,19 +206,19 @@ def check_rates(fn, cases, task=T2):
                 f"{np.round(want, 8).tolist()}." + hint(1 - got, 1 - want, mistakes))
 
 
-def rate_exact(fn):
+def rate_exact(fn: StudentFunction) -> None:
     """Part 1: exact geometric decay q^t, recorded every 100 steps, whole range."""
     steps, dist = rate_case(1, 0.9985)
     return check_rates(fn, [(steps, dist, None, None), (steps[:21], dist[:21] * 3, None, None)])
 
 
-def rate_window(fn):
+def rate_window(fn: StudentFunction) -> None:
     """Part 2: noisy decay after a fast transient, fitted in a window [start, stop]."""
     steps, dist = rate_case(2, 0.9988, noise=0.05, fast=1.0)
     return check_rates(fn, [(steps, dist, 2000, 8000), (steps, dist, 3000, None)])
 
 
-def _rate_errors(fn, task=T2):
+def _rate_errors(fn: Callable[..., Any], task: str = T2) -> None:
     steps, dist = rate_case(3, 0.999)
     for args, what in (((steps, dist, 500, 550), "fewer than two records in [start, stop]"),
                        ((steps, np.where(steps > 5000, 0.0, dist), None, None),
@@ -213,44 +230,44 @@ def _rate_errors(fn, task=T2):
                                  "(no rate can be fitted).")
 
 
-def rate_rows_and_errors(fn):
+def rate_rows_and_errors(fn: StudentFunction) -> None:
     """Part 3: one rate per row of a 2-D dist; ValueError when no rate can be fitted."""
     steps, dist = rate_case(4, (0.9985, 0.9997, 0.99), noise=0.02)
     check_rates(fn, [(steps, dist, 1000, 9000)])
     _rate_errors(fn)
 
 
-def rate_fresh(fn):
+def rate_fresh(fn: StudentFunction) -> None:
     """Hidden part: other rates, record intervals and windows."""
     steps, dist = rate_case(5, (0.995, 0.9999), noise=0.03, fast=0.5, every=50, T=6000)
     check_rates(fn, [(steps, dist, 1500, 5000), (steps, dist[0], None, 4000)])
     _rate_errors(fn)
 
 
-def check_contraction_rate(fn, verbose=True):
+def check_contraction_rate(fn: StudentFunction, verbose: bool = True) -> None:
     rate_exact(fn)
     rate_window(fn)
     rate_rows_and_errors(fn)
     rate_fresh(fn)
     if verbose:
-        verdict("Task 2: correct (equal to sslcore.convergence.fit_rate for exact, noisy and "
+        verdict("Task 2: correct (equal to sslcore.dynamics.fit_rate for exact, noisy and "
                 "windowed decays; ValueError where no rate can be fitted)")
 
 
 # ------------------------------------------------------------------------------------ Task 3
-def reference_prediction(H, lr):
+def reference_prediction(H: ArrayLike, lr: float) -> float:
     """max_i |1 + lr lambda_i| over the eigenvalues of the symmetric H."""
     return float(np.max(np.abs(1 + lr * np.linalg.eigvalsh(H))))
 
 
-def symmetric(eigenvalues, seed):
+def symmetric(eigenvalues: ArrayLike, seed: int) -> np.ndarray:
     """A symmetric matrix with the given eigenvalues and a random (non-diagonal) eigenbasis."""
     lam = np.asarray(eigenvalues, dtype=float)
     Q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(len(lam), len(lam))))
     return (Q * lam) @ Q.T
 
 
-def _prediction_mistakes(H, lr):
+def _prediction_mistakes(H: np.ndarray, lr: float) -> dict[str, float]:
     lam = np.linalg.eigvalsh(H)
     return {
         "max |1 - lr lambda|: for lambda < 0 the factor is 1 + lr lambda = 1 - lr |lambda|":
@@ -266,7 +283,8 @@ def _prediction_mistakes(H, lr):
     }
 
 
-def check_predictions(fn, cases, task=T3):
+def check_predictions(fn: StudentFunction, cases: Iterable[tuple[str, np.ndarray, float]],
+                      task: str = T3) -> None:
     """Compare fn(H, lr) with :func:`reference_prediction` for each (name, H, lr)."""
     defined(task, "predicted_contraction", fn)
     for name, H, lr in cases:
@@ -285,12 +303,12 @@ def check_predictions(fn, cases, task=T3):
                                                         _prediction_mistakes(H, lr)))
 
 
-def g_hessian(tau=TAU, alpha=ALPHA):
+def g_hessian(tau: float = TAU, alpha: float = ALPHA) -> np.ndarray:
     """The Hessian of g at its maximum (a*, b*) (2 x 2, not diagonal)."""
     return Objective.simplified(tau, alpha, d=2).hessian(simplified_optimum(tau, alpha, d=2)[0])
 
 
-def prediction_small_steps(fn):
+def prediction_small_steps(fn: StudentFunction) -> None:
     """Part 1: lr |lambda| < 1: the Hessian of g at (a*, b*), and a 4 x 4 matrix."""
     return check_predictions(fn, [
         ("the Hessian of g at (a*, b*), lr = 0.1", g_hessian(), 0.1),
@@ -298,7 +316,7 @@ def prediction_small_steps(fn):
          symmetric((-0.5, -0.2, -0.05, -0.01), 1), 1.0)])
 
 
-def prediction_large_steps(fn):
+def prediction_large_steps(fn: StudentFunction) -> None:
     """Part 2: 1 < lr |lambda_max| (overshoot) and lr |lambda_max| > 2 (divergence)."""
     return check_predictions(fn, [
         ("H with eigenvalues (-1.95, -0.2), lr = 1 (the fast direction overshoots)",
@@ -307,12 +325,12 @@ def prediction_large_steps(fn):
         ("H with eigenvalues (-2.5, -0.3, -0.1), lr = 1", symmetric((-2.5, -0.3, -0.1), 3), 1.0)])
 
 
-def reference_steps(d0, tol, q):
-    """What ``steps_needed`` returns: ``convergence.steps_to_tolerance`` as a Python int."""
-    return int(cv.steps_to_tolerance(d0, tol, q))
+def reference_steps(d0: float, tol: float, q: float) -> int:
+    """What ``steps_needed`` returns: ``dynamics.steps_to_tolerance`` as a Python int."""
+    return int(dynamics.steps_to_tolerance(d0, tol, q))
 
 
-def _steps_hint(got, d0, tol, q):
+def _steps_hint(got: int, d0: float, tol: float, q: float) -> str:
     x = np.log(tol / d0) / np.log(q)
     if got < 0:
         return " A negative count: when d0 <= tol no step is needed, return 0."
@@ -326,7 +344,8 @@ def _steps_hint(got, d0, tol, q):
     return ""
 
 
-def check_steps_needed(fn, cases, task=T3):
+def check_steps_needed(fn: StudentFunction, cases: Iterable[tuple[float, float, float]],
+                       task: str = T3) -> None:
     """Compare fn(d0, tol, q) with :func:`reference_steps`; q outside (0, 1) -> ValueError."""
     defined(task, "steps_needed", fn)
     for d0, tol, q in cases:
@@ -351,13 +370,14 @@ def check_steps_needed(fn, cases, task=T3):
                                  + _steps_hint(out, d0, tol, q))
 
 
-def steps_needed_values(fn):
+def steps_needed_values(fn: StudentFunction) -> None:
     """Part 3: steps to reach a tolerance, 0 when already there, ValueError for q >= 1."""
     check_steps_needed(fn, [(4.0, 1e-3, 1 - 2.5e-4), (0.05, 1e-6, 0.9), (2e-4, 1e-3, 0.99),
                             (1.0, 0.5, 0.5), (1.0, 1e-3, 1.0), (1.0, 1e-3, 1.2)])
 
 
-def rate_prediction_fresh(predicted_contraction, steps_needed):
+def rate_prediction_fresh(predicted_contraction: StudentFunction, steps_needed: StudentFunction
+                          ) -> None:
     """Hidden part: other matrices, step sizes and tolerances."""
     check_predictions(predicted_contraction, [
         ("the Hessian of g for tau = 5, lr = 0.3", g_hessian(5.0), 0.3),
@@ -365,7 +385,8 @@ def rate_prediction_fresh(predicted_contraction, steps_needed):
     check_steps_needed(steps_needed, [(3.0, 1e-4, 0.999), (10.0, 1e-2, 0.25), (1.0, 1e-3, 0.0)])
 
 
-def check_rate_prediction(predicted_contraction, steps_needed, verbose=True):
+def check_rate_prediction(predicted_contraction: StudentFunction, steps_needed: StudentFunction,
+                          verbose: bool = True) -> None:
     prediction_small_steps(predicted_contraction)
     prediction_large_steps(predicted_contraction)
     steps_needed_values(steps_needed)
@@ -376,7 +397,7 @@ def check_rate_prediction(predicted_contraction, steps_needed, verbose=True):
 
 
 # ------------------------------------------------------------------------------------ Task 4
-def _labels(task, out, shape):
+def _labels(task: str, out: object, shape: tuple[int, int]) -> np.ndarray:
     out = not_none(task, "basin_map", out)
     if not isinstance(out, np.ndarray):
         raise AssertionError(f"{task}: return a NumPy array of classes, got {type(out).__name__}")
@@ -387,18 +408,18 @@ def _labels(task, out, shape):
     return out
 
 
-def _map_hint(got, case):
+def _map_hint(got: np.ndarray, case: BasinCase) -> str:
     a0, b0, p, partner, T, tau = case
     other = {"neuron 2 starting at the origin; start it at partner":
-             cv.basin_grid(a0, b0, (0.0, 0.0), T, 0.1, tau, p=p).labels}
+             dynamics.basin_grid(a0, b0, (0.0, 0.0), T, 0.1, tau, p=p).labels}
     if p is not None:
         other["the map for equal cluster weights; pass p to the step and to the optimum"] = \
-            cv.basin_grid(a0, b0, partner, T, 0.1, tau).labels
+            dynamics.basin_grid(a0, b0, partner, T, 0.1, tau).labels
     return next((f" It matches {k}." for k, v in other.items() if np.array_equal(got, v)), "")
 
 
-def check_maps(fn, cases, task=T4):
-    """Compare fn(a0, b0, p=p, partner=partner, T=T, tau=tau) with ``convergence.basin_grid``."""
+def check_maps(fn: StudentFunction, cases: Iterable[BasinCase], task: str = T4) -> None:
+    """Compare fn(a0, b0, p=p, partner=partner, T=T, tau=tau) with ``dynamics.basin_grid``."""
     defined(task, "basin_map", fn)
     for case in cases:
         a0, b0, p, partner, T, tau = case
@@ -410,18 +431,18 @@ def check_maps(fn, cases, task=T4):
             raise AssertionError(f"{task}: for {where} your function raised "
                                  f"{type(exc).__name__}: {exc}")
         got = _labels(task, out, (len(b0), len(a0)))
-        want = cv.basin_grid(a0, b0, partner, T, 0.1, tau, p=p).labels
+        want = dynamics.basin_grid(a0, b0, partner, T, 0.1, tau, p=p).labels
         bad = np.argwhere(got != want)
         if len(bad):
             i, j = bad[0]
-            name = lambda k: cv.CLASSES[k] if k in range(4) else repr(k)   # noqa: E731
+            name = lambda k: dynamics.CLASSES[k] if k in range(4) else repr(k)   # noqa: E731
             raise AssertionError(
                 f"{task}: for {where} the map differs from sslcore's at {len(bad)} of {got.size} "
                 f"starts, e.g. at (w11, w12) = ({a0[j]:g}, {b0[i]:g}): yours "
                 f"{name(got[i, j])!r}, expected {name(want[i, j])!r}." + _map_hint(got, case))
 
 
-def map_equal_weights(basin_map, env=None):
+def map_equal_weights(basin_map: StudentFunction, env: dict[str, Any] | None = None) -> None:
     """Part 1: equal cluster weights, a grid across the symmetry line a = 0. Graded with a
     correct ``ascent_step`` in the notebook, so a Task 1 mistake costs Task 1 points only."""
     with using(env, ascent_step=reference_step):
@@ -429,24 +450,25 @@ def map_equal_weights(basin_map, env=None):
                                 np.array([-1.0, 0.5, 2.0]), None, (-3.5, 1.25), 4000, 7.0)])
 
 
-def map_proportions(basin_map, env=None):
+def map_proportions(basin_map: StudentFunction, env: dict[str, Any] | None = None) -> None:
     """Part 2: the proportions of reference seed 4, where the boundary moves to a0 ~ 0.55."""
     with using(env, ascent_step=reference_step):
         check_maps(basin_map, [(np.array([0.1, 0.3, 0.5, 0.6, 0.8, 1.5]), np.array([0.0, 1.0]),
                                 SEED4_P, (-3.5, 1.25), 4000, 7.0)])
 
 
-def map_fresh(basin_map, env=None):
+def map_fresh(basin_map: StudentFunction, env: dict[str, Any] | None = None) -> None:
     """Hidden part: another partner, tau, proportions and T."""
     with using(env, ascent_step=reference_step):
         check_maps(basin_map, [(np.array([-1.0, 0.2, 0.4, 0.7, 2.0]), np.array([-0.5, 0.8, 1.6]),
                                 (0.22, 0.26, 0.3, 0.22), (-3.0, 1.0), 3000, 5.0)])
 
 
-def check_basin_map(basin_map, verbose=True, env=None):
+def check_basin_map(basin_map: StudentFunction, verbose: bool = True,
+                    env: dict[str, Any] | None = None) -> None:
     map_equal_weights(basin_map, env)
     map_proportions(basin_map, env)
     map_fresh(basin_map, env)
     if verbose:
-        verdict("Task 4: correct (basin maps equal sslcore.convergence.basin_grid for equal "
+        verdict("Task 4: correct (basin maps equal sslcore.dynamics.basin_grid for equal "
                 "weights, for seed 4's proportions and for new settings)")
