@@ -33,8 +33,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:                     # only for annotations: otter and pandas load lazily
+    import pandas as pd
+    from otter.test_files import GradingResults
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTERS = ROOT / "assignments" / "masters"
@@ -50,12 +56,12 @@ class UsageError(ValueError):
     """A bad argument of ``build`` or ``grade``: the message names the parameter."""
 
 
-def names():
+def names() -> list[str]:
     """The assignments: the stems of ``assignments/masters/*.ipynb``."""
     return sorted(p.stem for p in MASTERS.glob("*.ipynb"))
 
 
-def resolve(name, param="ASSIGNMENT"):
+def resolve(name: str | None, param: str = "ASSIGNMENT") -> str:
     """The full name of an assignment, given in full or by its prefix ("A1")."""
     known = names()
     if not name:
@@ -67,7 +73,7 @@ def resolve(name, param="ASSIGNMENT"):
 
 
 # ------------------------------------------------------------------------------------ build
-def grading_requirements(requirements=ROOT / "requirements.txt"):
+def grading_requirements(requirements: str | Path = ROOT / "requirements.txt") -> list[str]:
     """The pinned lines of requirements.txt for :data:`GRADING_PACKAGES`, with the CPU index
     of torch (PyPI's torch pulls multi-GB CUDA libraries)."""
     pins = {}
@@ -82,7 +88,7 @@ def grading_requirements(requirements=ROOT / "requirements.txt"):
         [pins[p] for p in GRADING_PACKAGES]
 
 
-def _stage(name, stage):
+def _stage(name: str, stage: Path) -> None:
     """Copy the master to ``stage`` with sslcore and the grading requirements beside it, and
     add them to its ASSIGNMENT CONFIG (the zip then carries what a grading image needs)."""
     nb = json.loads((MASTERS / f"{name}.ipynb").read_text(encoding="utf-8"))
@@ -99,7 +105,7 @@ def _stage(name, stage):
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
-def stable_ids(student, master):
+def stable_ids(student: dict[str, Any], master: dict[str, Any]) -> dict[str, Any]:
     """Otter gives the cells it adds (check cells, answer cells) random ids, and keeps the
     master's execution timings: replace the ids by ids derived from the position and drop the
     timings, so that a rebuild of an unchanged master changes nothing in the hand-out."""
@@ -112,7 +118,8 @@ def stable_ids(student, master):
     return student
 
 
-def build(name, out=BUILD, run_tests=True, handout=True):
+def build(name: str, out: str | Path = BUILD, run_tests: bool = True, handout: bool = True
+          ) -> Path:
     """``otter assign`` of one master into ``out/NAME``; returns that folder. With ``handout``
     the student notebook is copied to ``assignments/NAME.ipynb`` (stable cell ids)."""
     from otter.assign import main as otter_assign
@@ -127,7 +134,7 @@ def build(name, out=BUILD, run_tests=True, handout=True):
     return dest
 
 
-def handout_text(built, name):
+def handout_text(built: str | Path, name: str) -> str:
     """The hand-out assignments/NAME.ipynb as built in ``built`` (otter's student notebook,
     stable cell ids, nbformat's JSON layout)."""
     student = json.loads((Path(built) / "student" / f"{name}.ipynb").read_text(encoding="utf-8"))
@@ -135,7 +142,7 @@ def handout_text(built, name):
     return json.dumps(stable_ids(student, master), indent=1, ensure_ascii=False) + "\n"
 
 
-def autograder_zip(name, build_dir=BUILD):
+def autograder_zip(name: str, build_dir: str | Path = BUILD) -> Path:
     """The autograder zip of a built assignment (one per build: otter stamps its name)."""
     zips = sorted((Path(build_dir) / name / "autograder").glob(f"{name}-autograder_*.zip"))
     if not zips:
@@ -145,7 +152,7 @@ def autograder_zip(name, build_dir=BUILD):
 
 
 # ------------------------------------------------------------------------------------ grade
-def _kill_tree(pid):
+def _kill_tree(pid: int) -> list[int]:
     """Kill a worker and every process it started (the notebook's kernel runs in a session of
     its own, so killing the worker's process group would leave it looping)."""
     import psutil
@@ -163,14 +170,15 @@ def _kill_tree(pid):
     return [p.pid for p in procs]
 
 
-def _failed(error, name):
+def _failed(error: BaseException, name: str) -> GradingResults:
     from otter.test_files import GradingResults
     res = GradingResults.without_results(error)
     res.file = name
     return res
 
 
-def grade_one(notebook, ag_zip, timeout=DEFAULT_TIMEOUT, as_name=None):
+def grade_one(notebook: str | Path, ag_zip: str | Path, timeout: float = DEFAULT_TIMEOUT,
+              as_name: str | None = None) -> tuple[GradingResults, float, list[int]]:
     """Grade one submission in a worker process: (GradingResults, seconds, pids killed).
 
     The notebook is graded under the file name ``as_name`` (the assignment's: its first cell
@@ -204,7 +212,7 @@ def grade_one(notebook, ag_zip, timeout=DEFAULT_TIMEOUT, as_name=None):
     return res, time.perf_counter() - start, []
 
 
-def _worker(ag_zip, notebook, out):
+def _worker(ag_zip: str, notebook: str, out: str) -> None:
     """In the worker process: otter's grading API on one notebook, results pickled to ``out``."""
     from otter.api import grade_submission
     res = grade_submission(notebook, ag_zip, quiet=True)
@@ -213,7 +221,7 @@ def _worker(ag_zip, notebook, out):
         pickle.dump(res, f)
 
 
-def points_reference(ag_zip):
+def points_reference(ag_zip: str | Path) -> GradingResults:
     """GradingResults holding the zip's test files, not run: the points of every question, so
     that grades.csv has its question columns even when every submission failed."""
     import zipfile
@@ -227,14 +235,14 @@ def points_reference(ag_zip):
     return ref
 
 
-def grades_table(results, ag_zip):
+def grades_table(results: Iterable[GradingResults], ag_zip: str | Path) -> pd.DataFrame:
     """otter's final_grades.csv layout: a points-per-question row, then one row per file."""
     from otter.grade.utils import merge_scores_to_df
     df = merge_scores_to_df([points_reference(ag_zip)] + list(results))
     return df[df["file"] != REFERENCE].reset_index(drop=True)
 
 
-def _feedback(res, seconds):
+def _feedback(res: GradingResults, seconds: float) -> str:
     head = f"{res.file}: {res.total:g} of {res.possible:g} points ({100 * res.percent:.0f} %), " \
         f"graded in {seconds:.1f} s"
     if res.has_catastrophic_failure():
@@ -242,7 +250,8 @@ def _feedback(res, seconds):
     return head + "\n\n" + res.summary() + "\n"
 
 
-def _check_args(name, folder, timeout, jobs):
+def _check_args(name: str | None, folder: str | Path | None, timeout: float, jobs: int
+                ) -> tuple[str, Path, list[Path]]:
     name = resolve(name)
     if not folder:
         raise UsageError("SUBMISSIONS is not set: give a folder of .ipynb files")
@@ -259,7 +268,9 @@ def _check_args(name, folder, timeout, jobs):
     return name, folder, notebooks
 
 
-def grade(name, folder, timeout=DEFAULT_TIMEOUT, jobs=2, build_dir=BUILD, log=print):
+def grade(name: str, folder: str | Path, timeout: float = DEFAULT_TIMEOUT, jobs: int = 2,
+          build_dir: str | Path = BUILD, log: Callable[[str], object] = print
+          ) -> tuple[pd.DataFrame, dict[str, tuple[GradingResults, float, list[int]]]]:
     """Grade every .ipynb in ``folder``; write ``folder/grades.csv`` and ``folder/feedback/``.
     Returns (the grades table, {file: (GradingResults, seconds, pids killed)})."""
     name, folder, notebooks = _check_args(name, folder, timeout, jobs)
@@ -282,7 +293,7 @@ def grade(name, folder, timeout=DEFAULT_TIMEOUT, jobs=2, build_dir=BUILD, log=pr
 
 
 # ------------------------------------------------------------------------------------ CLI
-def _number(param, text, kind):
+def _number(param: str, text: str, kind: type[float] | type[int]) -> float:
     try:
         return kind(text)
     except ValueError:
@@ -290,7 +301,7 @@ def _number(param, text, kind):
         raise UsageError(f"{param}={text} must be {what}") from None
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m sslcore.assignments",
                                 description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)

@@ -14,6 +14,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from .config import RNGS
 
@@ -21,15 +23,15 @@ CHUNK_MAX = 1000
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, no usage block, no traceback
+    def error(self, message: str) -> NoReturn:  # one line, no usage block, no traceback
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _int_range(name, low, high=None):
+def _int_range(name: str, low: int, high: int | None = None) -> Callable[[str], int]:
     """argparse type: an integer in [low, high] (high None: no upper bound)."""
     allowed = f"{name} >= {low}" if high is None else f"{low} <= {name} <= {high}"
 
-    def parse(text):
+    def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
@@ -41,11 +43,11 @@ def _int_range(name, low, high=None):
     return parse
 
 
-def _positive_int(name):
+def _positive_int(name: str) -> Callable[[str], int]:
     return _int_range(name, 1)
 
 
-def _nearest_existing(path):
+def _nearest_existing(path: str) -> str:
     while not os.path.exists(path):
         parent = os.path.dirname(path)
         if parent == path:
@@ -54,7 +56,7 @@ def _nearest_existing(path):
     return path
 
 
-def _out_folder(text):
+def _out_folder(text: str) -> str:
     """argparse type for --out: a folder that exists and is writable, or can be created."""
     if not text.strip():
         raise argparse.ArgumentTypeError("--out='' is empty: give a folder (created if missing)")
@@ -75,7 +77,7 @@ def _out_folder(text):
     return text
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m sslcore", description=__doc__.split("\n")[0],
                 epilog="Without arguments the help is printed (exit status 2).")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -109,14 +111,14 @@ def build_parser():
     return p
 
 
-def _duration(seconds):
+def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h} h {m:02d} min" if h else (f"{m} min {s:02d} s" if m else f"{s} s")
 
 
-def _reproduce(args):
+def _reproduce(args: argparse.Namespace) -> int:
     from . import experiments  # heavy imports only after the arguments are valid
 
     chunk = args.chunk or experiments.CHUNK
@@ -157,7 +159,7 @@ def _reproduce(args):
     return 0
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (see the module docstring)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()

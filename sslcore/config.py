@@ -25,9 +25,10 @@ pass 1e17 within 4000 (SSL) or 8000 (SL) steps; at 0.99 none leaves |W| < 1.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from .validation import choice, integer, real
 
@@ -53,8 +54,10 @@ NOISES = ("isotropic", "reference")
 RNGS = ("clean", "reference")
 SAMPLERS = ("projected", "views")
 
+_Self = TypeVar("_Self", bound="_Common")
 
-def _seeds(value):
+
+def _seeds(value: Any) -> tuple[int, ...]:
     try:
         seeds = tuple(value)
     except TypeError:
@@ -78,12 +81,12 @@ class _Common:
     rho: float | None = None  # default d**-1.5
     eta: float = ETA
     T: int = SSL_STEPS
-    seeds: tuple = tuple(range(N_SEEDS))
+    seeds: tuple[int, ...] = tuple(range(N_SEEDS))
     noise: str | None = None  # default: "reference" if rng == "reference" else "isotropic"
     rng: str = "clean"
     record_every: int = 10
 
-    def _check_common(self):
+    def _check_common(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
         d = integer("d", self.d, 2, rule="d >= 2")
         set_("d", d)
@@ -101,7 +104,7 @@ class _Common:
         set_("record_every",
              integer("record_every", self.record_every, 1, rule="record_every >= 1"))
 
-    def _check_decay(self, name):
+    def _check_decay(self, name: str) -> None:
         """Reject eta * decay * n > 1 (see the module docstring): the step would be unstable."""
         value = getattr(self, name)
         product = self.eta * value * self.n
@@ -114,18 +117,18 @@ class _Common:
                 f"alone multiplies the weights by 1 - 2*eta*{name}*n = {1 - 2 * product:.4g} "
                 "every step, and training diverges)")
 
-    def replace(self, **changes):
+    def replace(self: _Self, **changes: Any) -> _Self:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["seeds"] = list(self.seeds)
         out["kind"] = type(self).__name__
         return out
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls: type[_Self], data: Mapping[str, Any]) -> _Self:
         data = dict(data)
         kind = data.pop("kind", cls.__name__)
         if kind != cls.__name__:
@@ -179,7 +182,7 @@ class SLConfig(_Common):
         self._check_decay("gamma")
 
 
-def config_from_dict(data: dict) -> SSLConfig | SLConfig:
+def config_from_dict(data: dict[str, Any]) -> SSLConfig | SLConfig:
     """Rebuild an SSLConfig or SLConfig from :meth:`to_dict` output (a dict)."""
     if not isinstance(data, dict):
         raise ValueError(f"configuration {data!r:.80} is a {type(data).__name__}: allowed a dict "

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .config import D, TAU
 
@@ -38,7 +39,7 @@ def cluster_means(d: int, tau: float) -> np.ndarray:
     return mu
 
 
-def cluster_weights(p: np.ndarray | None = None, name: str = "p") -> np.ndarray:
+def cluster_weights(p: ArrayLike | None = None, name: str = "p") -> np.ndarray:
     """Cluster weights p_mu (4,): four non-negative finite numbers summing to 1 (default 1/4
     each); else ``ValueError`` naming ``name``."""
     if p is None:
@@ -112,7 +113,7 @@ def sample_points(n: int, d: int = D, tau: float = TAU, rho: float | None = None
     return Data(x=data.x[0], c=data.c[0], y=data.y[0], z=data.z[0])
 
 
-def augment(x: np.ndarray, rho: float, rng: np.random.Generator
+def augment(x: ArrayLike, rho: float, rng: np.random.Generator
             ) -> tuple[np.ndarray, np.ndarray]:
     """Two independent views x + rho*xi^(1), x + rho*xi^(2) of every point of x (any shape)."""
     xi = rng.standard_normal((2,) + np.shape(x))

@@ -22,14 +22,18 @@ import tempfile
 import threading
 import time
 import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
 from . import analysis, plots
 from .config import SLConfig, SSLConfig
-from .training import train_sl, train_ssl_many
+from .training import Run, train_sl, train_ssl_many
 
 NAMES = ("ssl_near", "ssl_sign", "sl")
 TABLE_KEYS = ("w11", "w12", "w21", "w22", "other_w1", "other_w2", "cosine", "proj_e1", "proj_e2")
@@ -42,7 +46,9 @@ OUTPUT_FILES = ("summary.json", "final_weights.npz", "learning_curves_ssl_near.p
                 "learning_curves_sl.png", "final_weights.png", "projections.png")
 
 
-def paper_configs(seeds=20, steps=4000, sl_steps=None, rng="clean", record_every=10):
+def paper_configs(seeds: int = 20, steps: int = 4000, sl_steps: int | None = None,
+                  rng: str = "clean", record_every: int = 10
+                  ) -> dict[str, SSLConfig | SLConfig]:
     """The three configurations with the paper's settings (seeds 0..seeds-1)."""
     common = dict(seeds=tuple(range(seeds)), rng=rng, record_every=record_every)
     sl_steps = 2 * steps if sl_steps is None else sl_steps
@@ -52,13 +58,13 @@ def paper_configs(seeds=20, steps=4000, sl_steps=None, rng="clean", record_every
 
 
 # ----------------------------------------------------------------------------- run cache
-def cache_dir():
+def cache_dir() -> str:
     """Folder of cached runs: $SSLCORE_CACHE, else ~/.cache/sslcore."""
     return (os.environ.get("SSLCORE_CACHE")
             or os.path.join(os.path.expanduser("~"), ".cache", "sslcore"))
 
 
-def cache_path(cfg):
+def cache_path(cfg: SSLConfig | SLConfig) -> str:
     """The cache file of ``cfg``: keyed by a hash of the configuration and the package version."""
     from . import __version__
 
@@ -67,12 +73,12 @@ def cache_path(cfg):
     return os.path.join(cache_dir(), f"{type(cfg).__name__}-{key}.npz")
 
 
-def _one_line(text, limit=300):
+def _one_line(text: object, limit: int = 300) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def cached(cfg, progress=False):
+def cached(cfg: SSLConfig | SLConfig, progress: bool = False) -> Run:
     """Train ``cfg`` (SSLConfig or SLConfig) once; later calls load the saved Run.
 
     Runs are keyed by a hash of the full configuration and the package version, so chapters
@@ -80,7 +86,7 @@ def cached(cfg, progress=False):
     entry that cannot be read (damaged, not a run, another configuration) is retrained with a
     warning and overwritten; a cache that cannot be written only gives a warning.
     """
-    from .training import Run, train
+    from .training import train
 
     path = cache_path(cfg)
     if os.path.exists(path):
@@ -121,7 +127,7 @@ class Outcome:
     curve_m2: np.ndarray
 
     @classmethod
-    def from_run(cls, run, config=None):
+    def from_run(cls, run: Run, config: SSLConfig | SLConfig | None = None) -> Outcome:
         """The outcome of a ``training.Run`` (``config`` replaces the run's)."""
         w = run.W[..., :2]                                 # (S, R, 2, 2)
         mean = w.mean(axis=0)
@@ -129,17 +135,19 @@ class Outcome:
                    ((w - mean) ** 2).sum(axis=0))
 
     @property
-    def count(self):
+    def count(self) -> int:
         return len(self.W_final)
 
-    def band(self, z=1.96):
+    def band(self, z: float = 1.96) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(mean, lo, hi), each (R, 2, 2): the mean over seeds and mean -+ z std / sqrt(S), as
         ``analysis.mean_band``."""
         half = z * np.sqrt(self.curve_m2 / self.count) / np.sqrt(self.count)
         return self.curve_mean, self.curve_mean - half, self.curve_mean + half
 
 
-def _merge_moments(na, mean_a, m2_a, nb, mean_b, m2_b):
+def _merge_moments(na: int, mean_a: np.ndarray | None, m2_a: np.ndarray | None, nb: int,
+                   mean_b: np.ndarray, m2_b: np.ndarray
+                   ) -> tuple[int, np.ndarray, np.ndarray]:
     """(count, mean, M2) of two groups together (Chan et al.'s pairwise formula)."""
     if na == 0:
         return nb, mean_b, m2_b
@@ -148,14 +156,15 @@ def _merge_moments(na, mean_a, m2_a, nb, mean_b, m2_b):
     return n, mean_a + delta * (nb / n), m2_a + m2_b + delta**2 * (na * nb / n)
 
 
-def as_outcomes(runs, names=NAMES):
+def as_outcomes(runs: Mapping[str, Run | Outcome], names: Iterable[str] = NAMES
+                ) -> dict[str, Outcome]:
     """{name: Outcome} for ``names`` from {name: Run or Outcome} (other keys are ignored)."""
     return {k: runs[k] if isinstance(runs[k], Outcome) else Outcome.from_run(runs[k])
             for k in names if k in runs}
 
 
 # ----------------------------------------------------------------------------- training
-def chunks(cfg, chunk=CHUNK):
+def chunks(cfg: SSLConfig | SLConfig, chunk: int = CHUNK) -> list[SSLConfig | SLConfig]:
     """``cfg`` split into configurations of at most ``chunk`` consecutive seeds."""
     if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
         raise ValueError(f"chunk={chunk!r} is out of range: allowed an integer >= 1")
@@ -164,7 +173,8 @@ def chunks(cfg, chunk=CHUNK):
             for i in range(0, len(s), chunk)]
 
 
-def _tasks(configs, chunk):
+def _tasks(configs: Mapping[str, SSLConfig | SLConfig], chunk: int
+           ) -> list[tuple[str, tuple[SSLConfig | SLConfig, ...], int]]:
     """[(kind, cfgs, seed-steps)]: per chunk one SSL task (both inits) and one SL task."""
     near, sign, sl = (chunks(configs[k], chunk) for k in NAMES)
     tasks = []
@@ -174,27 +184,28 @@ def _tasks(configs, chunk):
     return tasks
 
 
-def _train(kind, cfgs):
+def _train(kind: str, cfgs: Sequence[SSLConfig | SLConfig]) -> list[Outcome]:
     """Train one task and reduce it to Outcomes (in the worker: only they travel back)."""
     runs = train_ssl_many(list(cfgs)) if kind == "ssl" else [train_sl(cfgs[0])]
     return [Outcome.from_run(run) for run in runs]
 
 
-def _train_task(task):
+def _train_task(task: tuple[str, tuple[SSLConfig | SLConfig, ...], int]) -> list[Outcome]:
     return _train(task[0], task[1])
 
 
-def _ignore_sigint():
+def _ignore_sigint() -> None:
     """Workers ignore Ctrl-C: the parent stops them (no tracebacks from the workers)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def seed_steps(configs):
+def seed_steps(configs: Mapping[str, SSLConfig | SLConfig]) -> int:
     """Total work of the three experiments in seed-steps."""
     return sum(len(configs[k].seeds) * configs[k].T for k in NAMES)
 
 
-def estimate_seconds(configs, jobs=2, chunk=CHUNK, warmup_steps=40):
+def estimate_seconds(configs: Mapping[str, SSLConfig | SLConfig], jobs: int = 2,
+                     chunk: int = CHUNK, warmup_steps: int = 40) -> float:
     """Estimated training time (s) of ``run_paper``: one chunk is trained for ``warmup_steps``
     SSL steps (twice as many SL steps) here, and the time per step is extrapolated to all
     chunks and steps, assuming ``jobs`` free cores. An estimate: load and the start-up cost of
@@ -213,7 +224,8 @@ def estimate_seconds(configs, jobs=2, chunk=CHUNK, warmup_steps=40):
     return max((ssl + sl) * n_chunks / max(1, min(jobs, 2)), ssl, sl)
 
 
-def run_paper(configs=None, jobs=2, progress=True, chunk=CHUNK):
+def run_paper(configs: Mapping[str, SSLConfig | SLConfig] | None = None, jobs: int = 2,
+              progress: bool = True, chunk: int = CHUNK) -> dict[str, Outcome]:
     """Train the three experiments; returns {"ssl_near", "ssl_sign", "sl": :class:`Outcome`}.
 
     Seeds are trained ``chunk`` at a time: per chunk, SSL (both inits, one vectorized loop) and
@@ -227,7 +239,7 @@ def run_paper(configs=None, jobs=2, progress=True, chunk=CHUNK):
     parts = {name: [] for name in NAMES}             # each chunk, its curves dropped
     moments = {name: (0, None, None) for name in NAMES}
 
-    def collect(result):
+    def collect(result: list[Outcome]) -> None:
         for name, out in zip(("ssl_near", "ssl_sign") if len(result) == 2 else ("sl",), result):
             moments[name] = _merge_moments(*moments[name], out.count, out.curve_mean,
                                            out.curve_m2)
@@ -265,12 +277,13 @@ def run_paper(configs=None, jobs=2, progress=True, chunk=CHUNK):
 
 
 # ----------------------------------------------------------------------------- outputs
-def summary(runs):
+def summary(runs: Mapping[str, Run | Outcome]) -> dict[str, dict[str, dict[str, float]]]:
     """{name: {quantity: {"mean", "std"}}} for the three runs (Runs or Outcomes)."""
     return {name: analysis.summarize(run.W_final, run.F_final) for name, run in runs.items()}
 
 
-def format_table(summ, keys=TABLE_KEYS, digits=3):
+def format_table(summ: Mapping[str, Mapping[str, Mapping[str, float]]],
+                 keys: Sequence[str] = TABLE_KEYS, digits: int = 3) -> str:
     """The summary as a plain-text table: one row per run, mean ± std per column."""
     head = f"{'run':<10}" + "".join(f"{k:>18}" for k in keys)
     rows = [head, "-" * len(head)]
@@ -280,7 +293,7 @@ def format_table(summ, keys=TABLE_KEYS, digits=3):
     return "\n".join(rows)
 
 
-def paper_figures(runs):
+def paper_figures(runs: Mapping[str, Run | Outcome]) -> dict[str, Figure]:
     """The paper's figures as {file name: matplotlib figure}, each at most the book's column
     wide (``plots.COLUMN_INCHES``): the SSL (near) and SL learning curves (mean and 95% band
     over all seeds; coinciding curves drawn in different styles), the final (w_k1, w_k2) of SSL
@@ -324,19 +337,20 @@ class _DeferInterrupt:
     """Hold Ctrl-C back while the finished files are moved into place (milliseconds), so the
     folder never holds a mix of old and new outputs; a Ctrl-C meanwhile is ignored."""
 
-    def __enter__(self):
+    def __enter__(self) -> _DeferInterrupt:
         self.old = None
         if threading.current_thread() is threading.main_thread():
             self.old = signal.signal(signal.SIGINT, lambda *a: None)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         if self.old is not None:
             signal.signal(signal.SIGINT, self.old)
         return False
 
 
-def write_outputs(runs, out, figures=True):
+def write_outputs(runs: Mapping[str, Run | Outcome], out: str | Path, figures: bool = True
+                  ) -> dict[str, dict[str, dict[str, float]]]:
     """Write figures (PNG), summary.json and final_weights.npz into the folder ``out``.
 
     Everything is written to a temporary folder inside ``out`` first and moved into place at

@@ -6,7 +6,7 @@ clean and the reference mode share them and differ only in the streams they pass
 """
 from __future__ import annotations
 
-from typing import Any
+import random
 
 import numpy as np
 
@@ -14,7 +14,8 @@ import numpy as np
 W11, W21, W12, W22 = (0, 0), (1, 0), (0, 1), (1, 1)  # index of w_kj in W (neuron k, coordinate j)
 
 
-def _flip_signs(W, positive, negative):
+def _flip_signs(W: np.ndarray, positive: tuple[tuple[int, int], ...],
+                negative: tuple[tuple[int, int], ...]) -> np.ndarray:
     """Make the entries ``positive`` of W positive and ``negative`` negative, by sign flips."""
     for cell in positive:
         W[cell] = abs(W[cell])
@@ -23,7 +24,9 @@ def _flip_signs(W, positive, negative):
     return W
 
 
-def ssl_initial_weights(init: str, d: int, tau: float, rs: Any, pr: Any) -> np.ndarray:
+def ssl_initial_weights(init: str, d: int, tau: float,
+                        rs: np.random.Generator | np.random.RandomState,
+                        pr: np.random.Generator | random.Random) -> np.ndarray:
     """SSL initialization from a normal stream ``rs`` and a uniform stream ``pr``.
 
     ``near`` (condition 0): w11 ~ U(3.1, 3.9), w21 ~ -U(3.1, 3.9), w12, w22 ~ U(8.5, 9)/tau.
@@ -39,7 +42,8 @@ def ssl_initial_weights(init: str, d: int, tau: float, rs: Any, pr: Any) -> np.n
     return _flip_signs(W, positive=(W11, W12, W22), negative=(W21,))
 
 
-def sl_initial_weights(d: int, rs: Any) -> tuple[np.ndarray, np.ndarray]:
+def sl_initial_weights(d: int, rs: np.random.Generator | np.random.RandomState
+                       ) -> tuple[np.ndarray, np.ndarray]:
     """SL initialization: W normal with w11 > 0, w21 < 0; then F ~ N(0, I_2)."""
     W = _flip_signs(rs.normal(0.0, 1.0, size=(2, d)), positive=(W11,), negative=(W21,))
     return W, rs.normal(0.0, 1.0, size=2)

@@ -8,6 +8,8 @@ it stops with a ``DivergenceError`` at the first step whose weights are non-fini
 Used by the tests (agreement with sslcore's vectorized reference mode), the benchmark and
 chapter 4's timing; not by the book's simulations (it is about 300 times slower).
 """
+from __future__ import annotations
+
 import math
 import random
 
@@ -17,14 +19,15 @@ from .config import ALPHA, BETA, ETA, GAMMA, RHO, TAU
 from .training import MAX_WEIGHT, DivergenceError
 
 
-def _s(u):
+def _s(u: float) -> float:
     try:
         return 1.0 / (1.0 + math.exp(-u))
     except OverflowError:  # u < -709: s(u) < 1e-308 rounds to 0, as 1 / (1 + inf) in NumPy
         return 0.0
 
 
-def _check(step, model, seed, params, *weights):
+def _check(step: int, model: str, seed: int, params: dict[str, float],
+           *weights: list) -> None:
     """DivergenceError if an entry of the nested lists is non-finite or exceeds MAX_WEIGHT."""
     flat = [abs(v) for w in weights for v in (w if isinstance(w[0], float) else sum(w, []))]
     if not all(v <= MAX_WEIGHT for v in flat):  # NaN compares False
@@ -35,7 +38,7 @@ def _check(step, model, seed, params, *weights):
                               step=step, model=model, seeds=(seed,), params=params)
 
 
-def _data(n, d, tau, rho):
+def _data(n: int, d: int, tau: float, rho: float) -> list[tuple[list[float], int]]:
     """Labels, then one scalar noise draw per point (the quirk); "+" class first."""
     labels = np.random.choice([1, 2, 3, 4], size=n, p=[0.25] * 4)
     points = []
@@ -50,7 +53,8 @@ def _data(n, d, tau, rho):
     return plus + minus
 
 
-def ssl_run(seed, T, d=10, n=100, tau=TAU, rho=RHO, alpha=ALPHA, eta=ETA, init="near"):
+def ssl_run(seed: int, T: int, d: int = 10, n: int = 100, tau: float = TAU, rho: float = RHO,
+            alpha: float = ALPHA, eta: float = ETA, init: str = "near") -> list[list[float]]:
     """Final W (2 x d nested list) of one SSL run."""
     np.random.seed(seed)
     random.seed(seed)
@@ -83,7 +87,9 @@ def ssl_run(seed, T, d=10, n=100, tau=TAU, rho=RHO, alpha=ALPHA, eta=ETA, init="
     return W
 
 
-def sl_run(seed, T, d=10, n=100, tau=TAU, rho=RHO, beta=BETA, gamma=GAMMA, eta=ETA):
+def sl_run(seed: int, T: int, d: int = 10, n: int = 100, tau: float = TAU, rho: float = RHO,
+           beta: float = BETA, gamma: float = GAMMA, eta: float = ETA
+           ) -> tuple[list[list[float]], list[float]]:
     """Final (W, F) of one SL run: W step with the current F, then F with the new W."""
     np.random.seed(seed)
     random.seed(seed)
@@ -94,7 +100,7 @@ def sl_run(seed, T, d=10, n=100, tau=TAU, rho=RHO, beta=BETA, gamma=GAMMA, eta=E
     params = dict(eta=eta, beta=beta, gamma=gamma, tau=tau, rho=rho, n=n, d=d)
     _check(0, "SL", seed, params, W, F)
 
-    def forward(W, x):
+    def forward(W: list[list[float]], x: list[float]) -> tuple[list[float], float]:
         s = [_s(sum(W[k][j] * x[j] for j in range(d))) for k in range(2)]
         return s, _s(F[0] * s[0] + F[1] * s[1])
 

@@ -17,6 +17,7 @@ SL (minimized), h_i = F_1 s(w_1.x_i) + F_2 s(w_2.x_i), y_hat_i = s(h_i):
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import expit
 
 from .validation import integer
@@ -28,7 +29,7 @@ SIGMOID_POLYNOMIALS = {1: [1.0], 2: [1.0], 3: [1.0, -6.0], 4: [1.0, -12.0],
                        5: [1.0, -30.0, 120.0], 6: [1.0, -60.0, 360.0]}
 
 
-def sigmoid(u: np.ndarray | float) -> np.ndarray:
+def sigmoid(u: ArrayLike) -> np.ndarray:
     """s(u) = 1 / (1 + e^-u) for any real u.
 
     For u < -709, e^-u overflows to inf and 1 / (1 + inf) = 0, the correctly rounded value
@@ -38,7 +39,7 @@ def sigmoid(u: np.ndarray | float) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-np.asarray(u, dtype=np.float64)))
 
 
-def sigmoid_derivative(t: np.ndarray | float, order: int) -> np.ndarray:
+def sigmoid_derivative(t: ArrayLike, order: int) -> np.ndarray:
     """s^(j)(t), j = 0..6, written with q = s(1 - s) = s' and d = 1 - 2s (so d^2 = 1 - 4q):
 
     s' = q,  s'' = q d,  s''' = q (1 - 6q),  s'''' = q d (1 - 12q),
@@ -59,7 +60,7 @@ def sigmoid_derivative(t: np.ndarray | float, order: int) -> np.ndarray:
         q, SIGMOID_POLYNOMIALS[j])
 
 
-def _n(x):
+def _n(x: np.ndarray) -> int:
     return x.shape[-2]
 
 

@@ -5,14 +5,27 @@ coordinates w11, w12, w21, w22 always use ``COORD_COLORS``.
 """
 from __future__ import annotations
 
-import matplotlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.text import Text
+from numpy.typing import ArrayLike
 
 from . import analysis
 from .config import NOISES, RHO, TAU
+from .data import Data
 from .validation import choice, integer, real
+
+if TYPE_CHECKING:                     # only for annotations: plots does not import training
+    from .training import Run
 
 COLORS = {"ssl": "#1f5fa8", "ssl_sign": "#6a9fd8", "sl": "#c0392b", "theory": "#222222"}
 COORDS = {"w11": (0, 0), "w12": (0, 1), "w21": (1, 0), "w22": (1, 1)}
@@ -35,7 +48,7 @@ COLUMN_INCHES = 6.8
 TEXT_SIZE_KEY = "sslcore min text px"
 
 
-def use_style():
+def use_style() -> None:
     """Apply the book's matplotlib style (white background, readable in dark mode).
 
     In IPython it also makes inline figures PNGs that record their smallest text size
@@ -45,7 +58,7 @@ def use_style():
     _install_png_formatter()
 
 
-def _visible_texts(artist):
+def _visible_texts(artist: Artist) -> Iterator[Text]:
     """Non-empty Text artists reachable from ``artist`` through visible artists only."""
     from matplotlib.text import Text
 
@@ -57,14 +70,14 @@ def _visible_texts(artist):
         yield from _visible_texts(child)
 
 
-def min_text_px(fig, dpi=None):
+def min_text_px(fig: Figure, dpi: float | None = None) -> float:
     """Smallest visible text of ``fig`` in image pixels: font size (pt) * dpi / 72."""
     dpi = fig.dpi if dpi is None else dpi
     sizes = [t.get_fontsize() for t in _visible_texts(fig)]
     return min(sizes) * dpi / 72 if sizes else float("inf")
 
 
-def png_bytes(fig, dpi=None):
+def png_bytes(fig: Figure, dpi: float | None = None) -> bytes:
     """The figure as PNG bytes (tight bounding box, white face) with its smallest text size.
 
     The PNG carries a text chunk ``TEXT_SIZE_KEY`` = :func:`min_text_px` at the saved dpi
@@ -79,7 +92,7 @@ def png_bytes(fig, dpi=None):
     return buf.getvalue()
 
 
-def _install_png_formatter():
+def _install_png_formatter() -> None:
     """In IPython, display Figures with :func:`png_bytes` (no-op outside IPython)."""
     try:
         from IPython import get_ipython
@@ -93,7 +106,8 @@ def _install_png_formatter():
     shell.display_formatter.formatters["image/png"].for_type(Figure, png_bytes)
 
 
-def figure(ncols=1, nrows=1, width=None, height=3.6, **kw):
+def figure(ncols: int = 1, nrows: int = 1, width: float | None = None, height: float = 3.6,
+           **kw: Any) -> tuple[Figure, np.ndarray]:
     """A white figure with an nrows x ncols grid of axes (always returned as a flat array).
 
     ``width`` and ``height`` are per panel, in inches; ``width`` defaults to the text column
@@ -117,7 +131,7 @@ def figure(ncols=1, nrows=1, width=None, height=3.6, **kw):
 SMALL = 8
 
 
-def message_figure(message, title="Training diverged"):
+def message_figure(message: str, title: str = "Training diverged") -> Figure:
     """A figure that shows ``message`` (wrapped, in the axes) instead of a plot, e.g. the text of
     a ``training.DivergenceError`` in a widget. Returns the Figure."""
     import textwrap
@@ -130,20 +144,20 @@ def message_figure(message, title="Training diverged"):
     return fig
 
 
-def side_legend(ax, **kw):
+def side_legend(ax: Axes, **kw: Any) -> Legend:
     """A legend to the right of ``ax``, outside the data area (it never covers data)."""
     opts = dict(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=SMALL)
     return ax.legend(**{**opts, **kw})
 
 
-def below_legend(ax, ncol=3, offset=0.2, **kw):
+def below_legend(ax: Axes, ncol: int = 3, offset: float = 0.2, **kw: Any) -> Legend:
     """A legend under ``ax`` (below its x label), outside the data area."""
     opts = dict(loc="upper center", bbox_to_anchor=(0.5, -offset), borderaxespad=0.0,
                 fontsize=SMALL, ncol=ncol)
     return ax.legend(**{**opts, **kw})
 
 
-def place_legend(ax, where="best", **kw):
+def place_legend(ax: Axes, where: str | None = "best", **kw: Any) -> Legend | None:
     """Legend of ``ax``: ``where`` = 'side' (:func:`side_legend`), 'below'
     (:func:`below_legend`), None (no legend) or a matplotlib ``loc`` inside the axes."""
     if where is None:
@@ -155,8 +169,9 @@ def place_legend(ax, where="best", **kw):
     return ax.legend(**{"fontsize": SMALL, "loc": where, **kw})
 
 
-def learning_curves(run, ax=None, title=None, optimum=None, coords=tuple(COORDS), band=True,
-                    legend="side"):
+def learning_curves(run: Run, ax: Axes | None = None, title: str | None = None,
+                    optimum: ArrayLike | None = None, coords: Iterable[str] = tuple(COORDS),
+                    band: bool = True, legend: str | None = "side") -> Axes:
     """w11, w12, w21, w22 against the step: mean over seeds with a 95% band.
 
     ``optimum`` (2, >=2) draws dashed lines at a critical point's (w_k1, w_k2); ``legend``: where
@@ -181,8 +196,9 @@ def learning_curves(run, ax=None, title=None, optimum=None, coords=tuple(COORDS)
     return ax
 
 
-def final_scatter(W, ax=None, color=COLORS["ssl"], title="Final weights", label=None,
-                  legend="best"):
+def final_scatter(W: ArrayLike, ax: Axes | None = None, color: str = COLORS["ssl"],
+                  title: str = "Final weights", label: str | None = None,
+                  legend: str | None = "best") -> Axes:
     """Scatter of (w_k1, w_k2) of both neurons over the seeds (o: neuron 1, ^: neuron 2)."""
     if ax is None:
         _, (ax,) = figure()
@@ -200,7 +216,9 @@ def final_scatter(W, ax=None, color=COLORS["ssl"], title="Final weights", label=
     return ax
 
 
-def projection_histograms(runs, axes=None, bins=8, title_suffix=""):
+def projection_histograms(runs: Mapping[str, tuple[ArrayLike, str]],
+                          axes: Sequence[Axes] | np.ndarray | None = None, bins: int = 8,
+                          title_suffix: str = "") -> Sequence[Axes] | np.ndarray:
     """Histograms of ||P e1|| and ||P e2|| over the seeds for each run in ``runs``.
 
     ``runs``: {label: (W_final (S, 2, d), colour)}.
@@ -221,7 +239,9 @@ def projection_histograms(runs, axes=None, bins=8, title_suffix=""):
     return axes
 
 
-def samples(data, ax=None, title="A sample in the $(e_1, e_2)$ plane", tau=None, legend="best"):
+def samples(data: Data, ax: Axes | None = None,
+            title: str = "A sample in the $(e_1, e_2)$ plane", tau: float | None = None,
+            legend: str | None = "best") -> Axes:
     """Points in the (e1, e2) plane: colour = label, marker = hidden bit z."""
     if ax is None:
         _, (ax,) = figure()
@@ -238,7 +258,7 @@ def samples(data, ax=None, title="A sample in the $(e_1, e_2)$ plane", tau=None,
     return ax
 
 
-def save(fig, path):
+def save(fig: Figure, path: str | Path) -> None:
     """Save with a white face colour and close the figure."""
     fig.tight_layout()
     fig.savefig(path, facecolor="white")
@@ -249,8 +269,11 @@ def save(fig, path):
 VIEW_COLORS = {"x": "#222222", "x1": "#1b9e77", "x2": "#d95f02"}
 
 
-def views(x, x1, x2, axes=None, half_width=None, coords=(0, 1), overview=None, centers=None,
-          legend=True):
+def views(x: ArrayLike, x1: ArrayLike, x2: ArrayLike,
+          axes: Sequence[Axes] | np.ndarray | None = None,
+          half_width: float | None = None, coords: tuple[int, int] = (0, 1),
+          overview: Axes | None = None, centers: ArrayLike | None = None, legend: bool = True
+          ) -> list[Axes]:
     """Zoomed panels, one per point, of a point x_i and its two views x_i^(1), x_i^(2).
 
     Each view is x + rho*xi^(v) (``sslcore.data.augment``); the panels show the two coordinates
@@ -294,7 +317,8 @@ def views(x, x1, x2, axes=None, half_width=None, coords=(0, 1), overview=None, c
     return axes
 
 
-def _view_panel(ax, i, x, x1, x2, coords, half_width, centers):
+def _view_panel(ax: Axes, i: int, x: np.ndarray, x1: np.ndarray, x2: np.ndarray,
+                coords: tuple[int, int], half_width: float, centers: ArrayLike | None) -> None:
     """One zoomed panel of :func:`views`: point i, its two views and (optionally) its centre."""
     j1, j2 = coords
     cx, cy = x[i, j1], x[i, j2]
@@ -318,7 +342,8 @@ def _view_panel(ax, i, x, x1, x2, coords, half_width, centers):
     ax.tick_params(labelsize=SMALL)
 
 
-def sample_figure(tau=TAU, rho=RHO, n=100, seed=0, d=10, noise="isotropic"):
+def sample_figure(tau: float = TAU, rho: float = RHO, n: int = 100, seed: int = 0, d: int = 10,
+                  noise: str = "isotropic") -> Figure:
     """Figure of one sample (``sslcore.data.sample_points``): the (e1, e2) plane and x_2 by label.
 
     Top: the points, colour = label, marker = hidden bit z (:func:`samples`). Bottom: histograms
@@ -352,8 +377,10 @@ def sample_figure(tau=TAU, rho=RHO, n=100, seed=0, d=10, noise="isotropic"):
     return fig
 
 
-def e2_profiles(b, ssl_values, sl_values, axes=None, ssl_label="SSL objective (maximized)",
-                sl_label="SL loss (minimized)"):
+def e2_profiles(b: ArrayLike, ssl_values: ArrayLike, sl_values: ArrayLike,
+                axes: Sequence[Axes] | np.ndarray | None = None,
+                ssl_label: str = "SSL objective (maximized)",
+                sl_label: str = "SL loss (minimized)") -> Sequence[Axes] | np.ndarray:
     """Two panels side by side: an SSL objective (left) and an SL loss (right) against the e2
     weight b (per point).
 
@@ -381,7 +408,8 @@ def e2_profiles(b, ssl_values, sl_values, axes=None, ssl_label="SSL objective (m
     return axes
 
 
-def views_figure(data, x1, x2, idx, rho, tau=None):
+def views_figure(data: Data, x1: np.ndarray, x2: np.ndarray, idx: Iterable[int], rho: float,
+                 tau: float | None = None) -> Figure:
     """The augmentation at a glance: a grid of 3 rows x 2 panels; returns the Figure.
 
     First panel (top left): the sample (:func:`samples`) with the chosen points ``idx`` circled.
@@ -415,7 +443,7 @@ def views_figure(data, x1, x2, idx, rho, tau=None):
     return fig
 
 
-def _noise_histogram(ax, z):
+def _noise_histogram(ax: Axes, z: np.ndarray) -> None:
     """Histogram of the standardized view offsets z against the N(0, 1) density."""
     ax.hist(z, bins=40, range=(-4, 4), density=True, color="0.6", edgecolor="white",
             label=f"{z.size} coordinates")

@@ -22,22 +22,24 @@ from the first generator, test sample from the second), independent of training.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import combinations_with_replacement
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
 from . import analysis, models
 from .config import TAU
 from .validation import choice, integer, real
-from .data import sample, streams
+from .data import Data, sample, streams
 
 TARGETS = ("y", "z")
 FEATURES = ("sigmoid", "linear", "raw")
 
 
 # ------------------------------------------------------------------ validation helpers
-def _seed_weights(W):
+def _seed_weights(W: ArrayLike) -> np.ndarray:
     W = np.asarray(W, dtype=np.float64)
     if W.ndim == 2:
         W = W[None]
@@ -49,7 +51,7 @@ def _seed_weights(W):
 
 
 # ------------------------------------------------------------------ the representation
-def features(W, x):
+def features(W: ArrayLike, x: ArrayLike) -> np.ndarray:
     """f(x) = s(W x) for weights W (S, 2, d) and points x (S, m, d): shape (S, m, 2)."""
     W = _seed_weights(W)
     x = np.asarray(x, dtype=np.float64)
@@ -59,18 +61,18 @@ def features(W, x):
 
 
 # ------------------------------------------------------------------ logistic regression
-def _design(X):
+def _design(X: np.ndarray) -> np.ndarray:
     """Prepend a column of ones (the intercept): (S, m, p) -> (S, m, p + 1)."""
     return np.concatenate([np.ones(X.shape[:-1] + (1,)), X], axis=-1)
 
 
-def _penalty(p, l2):
+def _penalty(p: int, l2: float) -> np.ndarray:
     D = np.full(p + 1, l2)
     D[0] = 0.0                                                 # intercept not penalized
     return D
 
 
-def logistic_loss(theta, X, y, l2):
+def logistic_loss(theta: np.ndarray, X: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
     """Mean BCE of s(theta_0 + X theta_1:) against y plus (l2/2)||theta_1:||^2; shape (S,).
 
     theta (S, p + 1), X (S, m, p), y (S, m) in {0, 1}.
@@ -79,14 +81,16 @@ def logistic_loss(theta, X, y, l2):
     return models.bce_with_logits(h, y).mean(-1) + 0.5 * l2 * (theta[:, 1:] ** 2).sum(-1)
 
 
-def logistic_gradient(theta, X, y, l2):
+def logistic_gradient(theta: np.ndarray, X: np.ndarray, y: np.ndarray, l2: float
+                      ) -> np.ndarray:
     """Gradient of :func:`logistic_loss` with respect to theta, shape (S, p + 1)."""
     A = _design(X)
     r = models.sigmoid((A @ theta[..., None])[..., 0]) - y     # residuals (S, m)
     return (np.swapaxes(A, 1, 2) @ r[..., None])[..., 0] / X.shape[1] + _penalty(X.shape[-1], l2) * theta
 
 
-def logistic_hessian(theta, X, y, l2):
+def logistic_hessian(theta: np.ndarray, X: np.ndarray, y: np.ndarray, l2: float
+                     ) -> np.ndarray:
     """Hessian of :func:`logistic_loss`, shape (S, p + 1, p + 1)."""
     A = _design(X)
     p = models.sigmoid((A @ theta[..., None])[..., 0])
@@ -95,7 +99,8 @@ def logistic_hessian(theta, X, y, l2):
     return H + np.diag(_penalty(X.shape[-1], l2))
 
 
-def fit_logistic(X, y, l2=1e-4, max_iter=100, tol=1e-10):
+def fit_logistic(X: ArrayLike, y: ArrayLike, l2: float = 1e-4, max_iter: int = 100,
+                 tol: float = 1e-10) -> np.ndarray:
     """Newton's method (IRLS) with backtracking, for every seed at once.
 
     X (S, m, p), y (S, m) in {0, 1}; returns theta (S, p + 1) (intercept first). Stops when
@@ -135,12 +140,12 @@ def fit_logistic(X, y, l2=1e-4, max_iter=100, tol=1e-10):
     return theta
 
 
-def predict(theta, X):
+def predict(theta: np.ndarray, X: ArrayLike) -> np.ndarray:
     """Predicted class (0/1) of every row of X (S, m, p): 1 where theta_0 + X theta_1: > 0."""
     return ((_design(np.asarray(X, dtype=np.float64)) @ theta[..., None])[..., 0] > 0).astype(float)
 
 
-def polynomial_features(X, degree):
+def polynomial_features(X: ArrayLike, degree: int) -> np.ndarray:
     """All monomials of degree 1..``degree`` of the p features of X (..., m, p), no constant.
 
     Shape (..., m, P) with P = C(p + degree, degree) - 1, ordered by degree and, within a
@@ -158,7 +163,7 @@ def polynomial_features(X, degree):
     return np.stack(cols, -1)
 
 
-def standardize(X_train, X_test):
+def standardize(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Centre and scale both by the training sample's mean and std (per seed and feature)."""
     mu = X_train.mean(1, keepdims=True)
     sd = X_train.std(1, keepdims=True)
@@ -167,7 +172,9 @@ def standardize(X_train, X_test):
 
 
 # ------------------------------------------------------------------ probing trained weights
-def probe_samples(seeds, n_train, n_test=None, d=10, tau=TAU, rho=None, noise="isotropic"):
+def probe_samples(seeds: Iterable[int], n_train: int, n_test: int | None = None, d: int = 10,
+                  tau: float = TAU, rho: float | None = None, noise: str = "isotropic"
+                  ) -> tuple[Data, Data]:
     """Fresh (train, test) samples per seed from ``streams(seed, "probe")``: the training
     sample (n_train points) from its first generator, the test sample (n_test, default
     n_train) from its second."""
@@ -183,9 +190,11 @@ def probe_samples(seeds, n_train, n_test=None, d=10, tau=TAU, rho=None, noise="i
     return train, test
 
 
-def probe_accuracy(W, target="y", seeds=None, n_train=1000, n_test=1000, tau=TAU, rho=None,
-                   l2=1e-4, representation="sigmoid", noise="isotropic", by_cluster=False,
-                   degree=1):
+def probe_accuracy(W: ArrayLike, target: str = "y", seeds: Iterable[int] | None = None,
+                   n_train: int = 1000, n_test: int = 1000, tau: float = TAU,
+                   rho: float | None = None, l2: float = 1e-4, representation: str = "sigmoid",
+                   noise: str = "isotropic", by_cluster: bool = False, degree: int = 1
+                   ) -> np.ndarray:
     """Test accuracy (S,) of a logistic probe on the representation s(W x) of each seed.
 
     W (S, 2, d): frozen weights, one row per seed. ``target``: "y" (label) or "z" (hidden bit).
@@ -229,7 +238,7 @@ def probe_accuracy(W, target="y", seeds=None, n_train=1000, n_test=1000, tau=TAU
                      for k in range(4)], -1)
 
 
-def z_accuracy_limit(W, tau=TAU, rho=None):
+def z_accuracy_limit(W: ArrayLike, tau: float = TAU, rho: float | None = None) -> np.ndarray:
     """The best accuracy (S,) of *any* classifier of z from s(W x): Phi(Delta / 2).
 
     Within a cluster the pre-activations u = W x are Gaussian with covariance rho^2 G,
@@ -253,7 +262,7 @@ def z_accuracy_limit(W, tau=TAU, rho=None):
     return ndtr(tau * np.sqrt(np.maximum(m2, 0.0)) / rho / 2)
 
 
-def mean_ci(values, z=1.96):
+def mean_ci(values: ArrayLike, z: float = 1.96) -> tuple[float, float]:
     """(mean, half-width) of the 95% interval mean +- z std/sqrt(S) over seeds (as the paper's bands)."""
     v = np.asarray(values, dtype=np.float64)
     if v.ndim != 1 or v.size < 2:

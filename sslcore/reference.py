@@ -16,6 +16,7 @@ steps is drawn with one call.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -51,7 +52,8 @@ def setup(cfg: SSLConfig | SLConfig, kind: str
     return np.stack(Ws), (np.stack(Fs) if Fs else None), data, states
 
 
-def view_noise(states: list[np.random.RandomState], steps: int, n: int, d: int) -> np.ndarray:
+def view_noise(states: Sequence[np.random.RandomState], steps: int, n: int, d: int
+               ) -> np.ndarray:
     """Augmentation noise for ``steps`` steps: shape (S, steps, 2, n, d), reference order."""
     out = np.stack([rs.normal(0.0, 1.0, size=(steps, n, d, 2)) for rs in states])
     return np.moveaxis(out, -1, 2)

@@ -16,15 +16,25 @@ part compares with sslcore's implementation (and, for the gradients, torch autog
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Any
+
 import numpy as np
 
 from .. import analysis, data, models
-from .common import (RTOL, as_float_array, call, defined, hint, not_none, rel, verdict)
+from .common import (RTOL, StudentFunction, as_float_array, call, defined, hint, not_none, rel,
+                     verdict)
 
 SHAPES = ((1, 3), (7, 4), (30, 10))      # (n, d) of the random cases
+#: one case of Task 1: (W, x1, x2, alpha)
+SSLCase = tuple[np.ndarray, np.ndarray, np.ndarray, float]
+#: one case of Task 2: (W, F, x, y, beta, gamma)
+SLCase = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, float]
+#: one case of Task 3: (name, W, e, expected ||P e||, tolerance)
+ProjectionCase = tuple[str, np.ndarray, np.ndarray, float, float]
 
 
-def _paper_case(rng):
+def _paper_case(rng: np.random.Generator) -> tuple[np.ndarray, data.Data]:
     """W near the paper's SSL optimum, a sample of the paper's data (n = 100, d = 10, tau = 7)."""
     D = data.sample_points(100, d=10, tau=7.0, seed=int(rng.integers(1 << 31)))
     W = rng.normal(size=(2, 10)) * 0.3
@@ -33,7 +43,8 @@ def _paper_case(rng):
 
 
 # ------------------------------------------------------------------------------------ Task 1
-def _torch_ssl_gradient(W, x1, x2, alpha):
+def _torch_ssl_gradient(W: np.ndarray, x1: np.ndarray, x2: np.ndarray, alpha: float
+                        ) -> np.ndarray:
     import torch
     Wt = torch.tensor(W, dtype=torch.float64, requires_grad=True)
     t1, t2 = torch.tensor(x1, dtype=torch.float64), torch.tensor(x2, dtype=torch.float64)
@@ -43,13 +54,14 @@ def _torch_ssl_gradient(W, x1, x2, alpha):
     return Wt.grad.numpy()
 
 
-def half_ssl(W, x1, x2):
+def half_ssl(W: np.ndarray, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
     """The first view's term alone: sum_i s'(u1_ik) s(u2_ik) x1_i (a common slip)."""
     c1, _, _ = models.ssl_coefficients(x1 @ W.T, x2 @ W.T)
     return c1.T @ x1
 
 
-def ssl_inputs(seed, alphas, shapes=SHAPES, paper=False):
+def ssl_inputs(seed: int, alphas: Iterable[float], shapes: Iterable[tuple[int, int]] = SHAPES,
+               paper: bool = False) -> list[SSLCase]:
     """[(W, x1, x2, alpha)]: random cases of the given shapes, and the paper's data."""
     rng = np.random.default_rng(seed)
     out = [(rng.normal(size=(2, d)), 2 * rng.normal(size=(n, d)), 2 * rng.normal(size=(n, d)), a)
@@ -61,7 +73,8 @@ def ssl_inputs(seed, alphas, shapes=SHAPES, paper=False):
     return out
 
 
-def _ssl_mistakes(W, x1, x2, alpha, want):
+def _ssl_mistakes(W: np.ndarray, x1: np.ndarray, x2: np.ndarray, alpha: float,
+                  want: np.ndarray) -> dict[str, np.ndarray]:
     n, reg = x1.shape[0], 2 * alpha * x1.shape[0] * W
     return {
         "the gradient without the regularizer term -2 alpha n W": want + reg,
@@ -75,7 +88,8 @@ def _ssl_mistakes(W, x1, x2, alpha, want):
     }
 
 
-def check_ssl_cases(fn, inputs, task="Task 1 (SSL gradient)"):
+def check_ssl_cases(fn: StudentFunction, inputs: Iterable[SSLCase],
+                    task: str = "Task 1 (SSL gradient)") -> float:
     """Compare fn(W, x1, x2, alpha) with sslcore and torch autograd; return the worst error."""
     defined(task, "ssl_gradient", fn)
     worst = 0.0
@@ -95,23 +109,23 @@ def check_ssl_cases(fn, inputs, task="Task 1 (SSL gradient)"):
     return worst
 
 
-def ssl_gradient_data_term(fn):
+def ssl_gradient_data_term(fn: StudentFunction) -> float:
     """Part 1: no weight decay (alpha = 0), random views of three shapes."""
     return check_ssl_cases(fn, ssl_inputs(1, (0.0, 0.0, 0.0)))
 
 
-def ssl_gradient_weight_decay(fn):
+def ssl_gradient_weight_decay(fn: StudentFunction) -> float:
     """Part 2: with weight decay (alpha > 0), random views and the paper's data."""
     return check_ssl_cases(fn, ssl_inputs(2, (0.01, 0.3, 0.05), paper=True))
 
 
-def ssl_gradient_fresh(fn):
+def ssl_gradient_fresh(fn: StudentFunction) -> float:
     """Hidden part: new shapes, new alphas, a new sample of the paper's data."""
     return check_ssl_cases(fn, ssl_inputs(11, (0.02, 0.0, 0.7), ((2, 5), (17, 6), (50, 12)),
                                           paper=True))
 
 
-def check_ssl_gradient(fn, verbose=True):
+def check_ssl_gradient(fn: StudentFunction, verbose: bool = True) -> None:
     """All parts of Task 1; prints a verdict when they pass."""
     worst = max(ssl_gradient_data_term(fn), ssl_gradient_weight_decay(fn), ssl_gradient_fresh(fn))
     if verbose:
@@ -120,7 +134,8 @@ def check_ssl_gradient(fn, verbose=True):
 
 
 # ------------------------------------------------------------------------------------ Task 2
-def _torch_sl_gradients(W, F, x, y, beta, gamma):
+def _torch_sl_gradients(W: np.ndarray, F: np.ndarray, x: np.ndarray, y: np.ndarray,
+                        beta: float, gamma: float) -> tuple[np.ndarray, np.ndarray]:
     import torch
     Wt = torch.tensor(W, dtype=torch.float64, requires_grad=True)
     Ft = torch.tensor(F, dtype=torch.float64, requires_grad=True)
@@ -133,7 +148,8 @@ def _torch_sl_gradients(W, F, x, y, beta, gamma):
     return Wt.grad.numpy(), Ft.grad.numpy()
 
 
-def sl_inputs(seed, regs, shapes=SHAPES, paper=True):
+def sl_inputs(seed: int, regs: Iterable[tuple[float, float]],
+              shapes: Iterable[tuple[int, int]] = SHAPES, paper: bool = True) -> list[SLCase]:
     """[(W, F, x, y, beta, gamma)]: random cases, and W near the SL optimum on the paper's data."""
     rng = np.random.default_rng(seed)
     out = [(rng.normal(size=(2, d)), 3 * rng.normal(size=2), 2 * rng.normal(size=(n, d)),
@@ -144,7 +160,8 @@ def sl_inputs(seed, regs, shapes=SHAPES, paper=True):
     return out
 
 
-def sl_outputs(task, fn, W, F, x, y, beta, gamma):
+def sl_outputs(task: str, fn: Callable[..., Any], W: np.ndarray, F: np.ndarray, x: np.ndarray,
+               y: np.ndarray, beta: float, gamma: float) -> tuple[np.ndarray, np.ndarray, str]:
     """The student's (gW, gF), checked for form: a pair, in this order, float64 arrays."""
     d = x.shape[1]
     out = not_none(task, "sl_gradients", call(task, fn, W, F, x, y, beta, gamma))
@@ -158,7 +175,8 @@ def sl_outputs(task, fn, W, F, x, y, beta, gamma):
             as_float_array(f"{task}: gF ({where})", out[1], (2,)), where)
 
 
-def _sl_mistakes(name, want, reg, coef, n, flipped):
+def _sl_mistakes(name: str, want: np.ndarray, reg: np.ndarray, coef: float, n: int,
+                 flipped: np.ndarray) -> dict[str, np.ndarray]:
     r = 2 * coef * n * reg
     sym, var = ("beta", "W") if name == "gW" else ("gamma", "F")
     return {
@@ -172,7 +190,9 @@ def _sl_mistakes(name, want, reg, coef, n, flipped):
     }
 
 
-def check_sl_cases(fn, inputs, which=("gW", "gF"), task="Task 2 (SL gradients)"):
+def check_sl_cases(fn: StudentFunction, inputs: Iterable[SLCase],
+                   which: Collection[str] = ("gW", "gF"), task: str = "Task 2 (SL gradients)"
+                   ) -> float:
     """Compare the parts ``which`` of fn(W, F, x, y, beta, gamma) with sslcore and torch."""
     defined(task, "sl_gradients", fn)
     worst = 0.0
@@ -196,23 +216,23 @@ def check_sl_cases(fn, inputs, which=("gW", "gF"), task="Task 2 (SL gradients)")
     return worst
 
 
-def sl_gradient_W(fn):
+def sl_gradient_W(fn: StudentFunction) -> float:
     """Part 1: dJ/dW (the pair's form is checked too)."""
     return check_sl_cases(fn, sl_inputs(2, ((0.0, 0.0), (0.01, 0.02), (0.3, 0.1))), ("gW",))
 
 
-def sl_gradient_F(fn):
+def sl_gradient_F(fn: StudentFunction) -> float:
     """Part 2: dJ/dF."""
     return check_sl_cases(fn, sl_inputs(2, ((0.0, 0.0), (0.01, 0.02), (0.3, 0.1))), ("gF",))
 
 
-def sl_gradients_fresh(fn):
+def sl_gradients_fresh(fn: StudentFunction) -> float:
     """Hidden part: both gradients on new inputs."""
     return check_sl_cases(fn, sl_inputs(12, ((0.05, 0.0), (0.0, 0.2), (0.02, 0.02)),
                                         ((3, 2), (11, 8), (60, 10))))
 
 
-def check_sl_gradients(fn, verbose=True):
+def check_sl_gradients(fn: StudentFunction, verbose: bool = True) -> None:
     worst = max(sl_gradient_W(fn), sl_gradient_F(fn), sl_gradients_fresh(fn))
     if verbose:
         verdict(f"Task 2: correct (max relative error {worst:.1g} against sslcore and torch "
@@ -220,16 +240,16 @@ def check_sl_gradients(fn, verbose=True):
 
 
 # ------------------------------------------------------------------------------------ Task 3
-def _unit(v):
+def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def _parallel(rng, d, eps):
+def _parallel(rng: np.random.Generator, d: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
     w1 = rng.normal(size=d)
     return np.stack([w1, w1 + eps * rng.normal(size=d)]), _unit(rng.normal(size=d))
 
 
-def projection_cases(seed=3, part="well-conditioned"):
+def projection_cases(seed: int = 3, part: str = "well-conditioned") -> list[ProjectionCase]:
     """(name, W (2, d), e, expected ||P e||, tolerance), expected from sslcore.
 
     Nearly parallel neurons (cond(A) about 1e7): forming A^T A squares the condition number to
@@ -259,7 +279,7 @@ def projection_cases(seed=3, part="well-conditioned"):
             for name, W, e, want, tol in out]
 
 
-def _projection_hint(name, got, want):
+def _projection_hint(name: str, got: float, want: float) -> str:
     if abs(got - want**2) < 1e-8 and want not in (0.0, 1.0):
         return " It matches ||P e||^2: take the square root (the length, not its square)."
     if abs(got - np.sqrt(max(0.0, 1 - want**2))) < 1e-8:
@@ -270,7 +290,8 @@ def _projection_hint(name, got, want):
     return ""
 
 
-def check_projection_cases(fn, cases, task="Task 3 (projection length)"):
+def check_projection_cases(fn: StudentFunction, cases: Iterable[ProjectionCase],
+                           task: str = "Task 3 (projection length)") -> float:
     """Compare fn(W, e) with the expected ||P e|| of each case; return the worst error."""
     defined(task, "projection_length", fn)
     worst = 0.0
@@ -290,22 +311,22 @@ def check_projection_cases(fn, cases, task="Task 3 (projection length)"):
     return worst
 
 
-def projection_well_conditioned(fn):
+def projection_well_conditioned(fn: StudentFunction) -> float:
     """Part 1: random neurons, e inside and orthogonal to the span."""
     return check_projection_cases(fn, projection_cases(3, "well-conditioned"))
 
 
-def projection_hard_cases(fn):
+def projection_hard_cases(fn: StudentFunction) -> float:
     """Part 2: the paper's optimum, and nearly parallel neurons (least squares needed)."""
     return check_projection_cases(fn, projection_cases(3, "hard"))
 
 
-def projection_fresh(fn):
+def projection_fresh(fn: StudentFunction) -> float:
     """Hidden part: a larger d and another nearly parallel pair."""
     return check_projection_cases(fn, projection_cases(13, "fresh"))
 
 
-def check_projection_length(fn, verbose=True):
+def check_projection_length(fn: StudentFunction, verbose: bool = True) -> None:
     worst = max(projection_well_conditioned(fn), projection_hard_cases(fn), projection_fresh(fn))
     if verbose:
         verdict(f"Task 3: correct (max absolute error {worst:.1g}, including nearly parallel "
@@ -313,7 +334,8 @@ def check_projection_length(fn, verbose=True):
 
 
 # ------------------------------------------------------------------------------------ Task 4
-def reference_sweep(taus, seeds, T, models=("ssl", "sl")):
+def reference_sweep(taus: Sequence[float], seeds: Sequence[int], T: int,
+                    models: Collection[str] = ("ssl", "sl")) -> dict[float, dict[str, np.ndarray]]:
     """What Task 4 asks for, computed by sslcore: {tau: {"ssl": W (S, 2, d), "sl": W (S, 2, d)}}.
 
     SSL with the sign initialization (the paper's condition 1) and SL, T steps each, paper
@@ -333,7 +355,7 @@ def reference_sweep(taus, seeds, T, models=("ssl", "sl")):
     return out
 
 
-def _sweep_form(task, results, taus):
+def _sweep_form(task: str, results: object, taus: Sequence[float]) -> None:
     if not 3 <= len(taus) <= 4 or len(set(taus)) != len(taus) or min(taus) <= 0:
         raise AssertionError(f"{task}: choose 3 or 4 distinct values tau > 0, got {taus}")
     not_none(task, "tau_sweep", results)
@@ -345,8 +367,9 @@ def _sweep_form(task, results, taus):
             raise AssertionError(f"{task}: results[{t}] must be a dict with keys 'ssl' and 'sl'")
 
 
-def check_tau_sweep(results, taus, seeds, T, verbose=True, task="Task 4 (tau sweep)",
-                    models=("ssl", "sl")):
+def check_tau_sweep(results: object, taus: Iterable[float] | None, seeds: Sequence[int], T: int,
+                    verbose: bool = True, task: str = "Task 4 (tau sweep)",
+                    models: Sequence[str] = ("ssl", "sl")) -> None:
     """Check the Task 4 results: 3 or 4 distinct tau > 0, and for each the final weights of
     SSL (init="sign") and SL with the given seeds and T, equal to :func:`reference_sweep`
     (only the ``models`` given)."""
@@ -371,17 +394,19 @@ def check_tau_sweep(results, taus, seeds, T, verbose=True, task="Task 4 (tau swe
                 "equal sslcore's)")
 
 
-def sweep_ssl(results, taus, seeds, T):
+def sweep_ssl(results: object, taus: Iterable[float] | None, seeds: Sequence[int], T: int
+              ) -> None:
     """Part 1: the final SSL weights of the student's sweep."""
     check_tau_sweep(results, taus, seeds, T, verbose=False, models=("ssl",))
 
 
-def sweep_sl(results, taus, seeds, T):
+def sweep_sl(results: object, taus: Iterable[float] | None, seeds: Sequence[int], T: int
+             ) -> None:
     """Part 2: the final SL weights of the student's sweep."""
     check_tau_sweep(results, taus, seeds, T, verbose=False, models=("sl",))
 
 
-def tau_sweep_fresh(tau_sweep):
+def tau_sweep_fresh(tau_sweep: StudentFunction) -> None:
     """Hidden part: tau_sweep for new values of tau, seeds and T, against sslcore."""
     task = "Task 4 (tau sweep, new values)"
     defined(task, "tau_sweep", tau_sweep)

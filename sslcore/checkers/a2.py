@@ -16,21 +16,32 @@ Each task has several parts (one otter test case each); ``*_fresh`` parts are hi
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..config import ALPHA, TAU
 from ..ift import IFT_KEYS, ift_check, sampled_constants, sphere_directions
 from ..theory import Objective, simplified_optimum
-from .common import (RTOL, as_float_array, defined, hint, is_float, not_none, rel, run, traced,
-                     using, verdict)
+from .common import (RTOL, StudentFunction, as_float_array, defined, hint, is_float, not_none,
+                     rel, run, traced, using, verdict)
 
 T1 = "Task 1 (Newton's method)"
 T2 = "Task 2 (IFT constants)"
 T3 = "Task 3 (noise threshold)"
+#: a map x -> f(x) or its Jacobian x -> Df(x)
+VectorMap = Callable[[np.ndarray], np.ndarray]
+#: a map with a known zero: (f, jac, x0, zero)
+LinearCase = tuple[VectorMap, VectorMap, np.ndarray, np.ndarray]
+#: one case of Task 2: (name, f, jac, x0, directions, expected constants)
+IFTCase = tuple[str, VectorMap, VectorMap, np.ndarray, np.ndarray, dict[str, Any]]
 
 
 # ------------------------------------------------------------------------------------ Task 1
-def linear_case(M=((3.0, 1.0), (-1.0, 2.0)), c=(1.0, 2.0), x0=(0.5, -1.0)):
+def linear_case(M: ArrayLike = ((3.0, 1.0), (-1.0, 2.0)), c: ArrayLike = (1.0, 2.0),
+                x0: ArrayLike = (0.5, -1.0)) -> LinearCase:
     """(f, jac, x0, zero) of f(x) = M x - c with a non-symmetric M: Newton's method reaches the
     zero in one step, and its first step tells the right update from a wrong one."""
     M, c = np.array(M, dtype=float), np.array(c, dtype=float)
@@ -38,7 +49,7 @@ def linear_case(M=((3.0, 1.0), (-1.0, 2.0)), c=(1.0, 2.0), x0=(0.5, -1.0)):
         np.linalg.solve(M, c)
 
 
-def _step_mistakes(x0, M, f0):
+def _step_mistakes(x0: np.ndarray, M: np.ndarray, f0: np.ndarray) -> dict[str, np.ndarray]:
     return {
         "x + J^-1 f(x): the step has the wrong sign": x0 + np.linalg.solve(M, f0),
         "x - J f(x): J instead of its inverse (solve J step = f(x))": x0 - M @ f0,
@@ -49,7 +60,7 @@ def _step_mistakes(x0, M, f0):
     }
 
 
-def newton_linear(newton, case=None):
+def newton_linear(newton: StudentFunction, case: LinearCase | None = None) -> None:
     """Part 1: on a linear map the first step is x0 - M^-1 f(x0) and the result the zero."""
     defined(T1, "newton", newton)
     f, jac, x0, zero = case or linear_case()
@@ -75,7 +86,9 @@ def newton_linear(newton, case=None):
 NEWTON_PARAMS = ((3.0, 1 / 800), (5.0, 1 / 800), (7.0, 1 / 800), (10.0, 1 / 800), (7.0, 1 / 400))
 
 
-def newton_critical_points(newton, params=NEWTON_PARAMS, start=(3.5, 9.0)):
+def newton_critical_points(newton: StudentFunction,
+                           params: Iterable[tuple[float, float]] = NEWTON_PARAMS,
+                           start: tuple[float, float] = (3.5, 9.0)) -> float:
     """Part 2: from (start[0], start[1]/tau) on f = grad g, jac = Hess g the result equals
     ``theory.simplified_optimum`` for each (tau, alpha); returns the worst relative error."""
     defined(T1, "newton", newton)
@@ -102,7 +115,7 @@ def newton_critical_points(newton, params=NEWTON_PARAMS, start=(3.5, 9.0)):
     return worst
 
 
-def newton_no_convergence(newton, max_iter=20):
+def newton_no_convergence(newton: StudentFunction, max_iter: int = 20) -> None:
     """Part 3: on f(x) = x^3 - 2x + 2 from x0 = 0, whose Newton iterates cycle 0, 1, 0, 1, ...,
     it must raise RuntimeError saying that it did not converge, after at most max_iter steps."""
     defined(T1, "newton", newton)
@@ -130,7 +143,7 @@ def newton_no_convergence(newton, max_iter=20):
                              f"max_iter={max_iter}: take at most max_iter steps.")
 
 
-def newton_fresh(newton):
+def newton_fresh(newton: StudentFunction) -> None:
     """Hidden part: a 3-D linear map, other (tau, alpha) and start, another max_iter."""
     newton_linear(newton, linear_case(((2.0, 1.0, 0.0), (0.5, 3.0, 1.0), (0.0, -1.0, 4.0)),
                                       (1.0, -2.0, 0.5), (0.2, 0.1, -0.3)))
@@ -138,7 +151,7 @@ def newton_fresh(newton):
     newton_no_convergence(newton, max_iter=7)
 
 
-def check_newton(newton, verbose=True):
+def check_newton(newton: StudentFunction, verbose: bool = True) -> None:
     newton_linear(newton)
     worst = newton_critical_points(newton)
     newton_no_convergence(newton)
@@ -150,7 +163,8 @@ def check_newton(newton, verbose=True):
 
 
 # ------------------------------------------------------------------------------------ Task 2
-def ift_constants_reference(f, jac, x0, directions):
+def ift_constants_reference(f: VectorMap, jac: VectorMap, x0: ArrayLike, directions: np.ndarray
+                            ) -> dict[str, Any]:
     """What Task 2 asks for: ``sslcore.ift.sampled_constants`` with the Euclidean norm, for any
     map f with Jacobian jac (not only a gradient) and the given directions:
 
@@ -163,7 +177,9 @@ def ift_constants_reference(f, jac, x0, directions):
     return {k: c[k] for k in IFT_KEYS}
 
 
-def made_up_map(c, A=((2.0, 1.0), (0.0, 1.0)), x0=(0.3, -0.2), f0=(0.003, -0.004), seed=7):
+def made_up_map(c: float, A: ArrayLike = ((2.0, 1.0), (0.0, 1.0)), x0: ArrayLike = (0.3, -0.2),
+                f0: ArrayLike = (0.003, -0.004), seed: int = 7
+                ) -> tuple[VectorMap, VectorMap, np.ndarray, np.ndarray, dict[str, Any]]:
     """f(x) = A (x - x0) + f0 + ||x - x0||^2 v with ||v|| = c: Df(x) - A = 2 v (x - x0)^T, so
     ||Df(x) - A|| = 2 c ||x - x0|| in every direction. Known constants: ||A^-1|| = 1 /
     sigma_min(A) (sqrt(2) (sqrt(5) + 1) / 4 for the default A), ||f(x0)|| = ||f0||, variation
@@ -183,14 +199,15 @@ def made_up_map(c, A=((2.0, 1.0), (0.0, 1.0)), x0=(0.3, -0.2), f0=(0.003, -0.004
     return f, jac, x0, dirs, known
 
 
-def made_up_cases():
+def made_up_cases() -> list[IFTCase]:
     """Two made-up maps with known constants (the condition holds for one, fails for the other)."""
     return [(f"made-up map with ||v|| = {c:g} (condition {v})", *made_up_map(c))
             for c, v in ((0.1, "holds"), (50.0, "fails"))]
 
 
-def population_cases(params=((7.0, 10 ** -1.5, 2, 0, 10, 0), (7.0, 0.08, 2, 1, 10, 1),
-                             (5.0, 0.02, 2, 0, 6, 2), (7.0, 10 ** -1.5, 3, 0, 6, 3))):
+def population_cases(params: Iterable[tuple[float, float, int, int, int, int]] = (
+        (7.0, 10 ** -1.5, 2, 0, 10, 0), (7.0, 0.08, 2, 1, 10, 1), (5.0, 0.02, 2, 0, 6, 2),
+        (7.0, 10 ** -1.5, 3, 0, 6, 3))) -> list[IFTCase]:
     """The population objective in the 2-D reduction (and in all coordinates of d = 3),
     expected constants from ``sslcore.ift.ift_check``."""
     out = []
@@ -206,12 +223,13 @@ def population_cases(params=((7.0, 10 ** -1.5, 2, 0, 10, 0), (7.0, 0.08, 2, 1, 1
     return out
 
 
-def ift_cases():
+def ift_cases() -> list[IFTCase]:
     """All public cases of Task 2: (name, f, jac, x0, directions, expected dict)."""
     return made_up_cases() + population_cases()
 
 
-def _norm_mistakes(A, Ainv, f0, fro, p):
+def _norm_mistakes(A: np.ndarray, Ainv: np.ndarray, f0: np.ndarray, fro: float, p: float
+                   ) -> dict[str, dict[str, float]]:
     return {
         "norm_Ainv": {
             "||A^-1||_F, the Frobenius norm (np.linalg.norm without ord=2); the theorem uses the "
@@ -232,7 +250,8 @@ def _norm_mistakes(A, Ainv, f0, fro, p):
     }
 
 
-def _radius_mistakes(A, Ainv, f0, fro, nA, p):
+def _radius_mistakes(A: np.ndarray, Ainv: np.ndarray, f0: np.ndarray, fro: float, nA: float,
+                     p: float) -> dict[str, dict[str, float]]:
     return {
         "radius": {
             "r = ||A^-1|| ||f(x0)|| (the factor 2 is missing)": nA * p,
@@ -250,7 +269,8 @@ def _radius_mistakes(A, Ainv, f0, fro, nA, p):
     }
 
 
-def _variation_mistakes(jac, x0, dirs, A, r):
+def _variation_mistakes(jac: VectorMap, x0: np.ndarray, dirs: np.ndarray, A: np.ndarray,
+                        r: float) -> dict[str, float]:
     at = lambda rad: [np.asarray(jac(x0 + rad * u)) - A for u in dirs]   # noqa: E731
     D = at(r)
     return {
@@ -266,7 +286,8 @@ def _variation_mistakes(jac, x0, dirs, A, r):
     }
 
 
-def ift_mistakes(key, f, jac, x0, dirs):
+def ift_mistakes(key: str, f: VectorMap, jac: VectorMap, x0: np.ndarray, dirs: np.ndarray
+                 ) -> dict[str, float]:
     """Recognizable wrong values of ``key`` (the earlier constants taken as right)."""
     A = np.asarray(jac(x0), dtype=np.float64)
     Ainv, f0 = np.linalg.inv(A), np.asarray(f(x0), dtype=np.float64)
@@ -279,7 +300,7 @@ def ift_mistakes(key, f, jac, x0, dirs):
     return table.get(key, {})
 
 
-def _ift_dict(name, got):
+def _ift_dict(name: str, got: object) -> None:
     not_none(T2, "ift_constants", got)
     if not isinstance(got, dict):
         raise AssertionError(f"{T2}: return a dict with the keys {list(IFT_KEYS)}, got "
@@ -289,7 +310,7 @@ def _ift_dict(name, got):
         raise AssertionError(f"{T2}: the dict lacks the keys {missing} (it has {sorted(got)})")
 
 
-def _holds_value(name, value, want):
+def _holds_value(name: str, value: object, want: dict[str, Any]) -> None:
     if not isinstance(value, (bool, np.bool_)):
         raise AssertionError(f"{T2}: holds_sampled must be a bool, got {type(value).__name__}")
     if bool(value) != want["holds_sampled"]:
@@ -300,7 +321,8 @@ def _holds_value(name, value, want):
             "the allowed variation.")
 
 
-def _ift_value(name, key, value, want, f, jac, x0, dirs):
+def _ift_value(name: str, key: str, value: object, want: dict[str, Any], f: VectorMap,
+               jac: VectorMap, x0: np.ndarray, dirs: np.ndarray) -> float:
     if not is_float(value) or not np.isfinite(value):
         raise AssertionError(f"{T2}: {key} must be a finite float, got {value!r} "
                              f"({type(value).__name__}) for the {name}")
@@ -313,7 +335,7 @@ def _ift_value(name, key, value, want, f, jac, x0, dirs):
     return err
 
 
-def check_ift_cases(ift_constants, cases):
+def check_ift_cases(ift_constants: StudentFunction, cases: Iterable[IFTCase]) -> float:
     """Compare ift_constants(f, jac, x0, directions) with each case; return the worst error."""
     defined(T2, "ift_constants", ift_constants)
     worst = 0.0
@@ -329,17 +351,17 @@ def check_ift_cases(ift_constants, cases):
     return worst
 
 
-def ift_made_up(ift_constants):
+def ift_made_up(ift_constants: StudentFunction) -> float:
     """Part 1: two made-up maps with known constants and a non-symmetric Jacobian."""
     return check_ift_cases(ift_constants, made_up_cases())
 
 
-def ift_population(ift_constants):
+def ift_population(ift_constants: StudentFunction) -> float:
     """Part 2: the population objective, against ``sslcore.ift.ift_check``."""
     return check_ift_cases(ift_constants, population_cases())
 
 
-def ift_fresh(ift_constants):
+def ift_fresh(ift_constants: StudentFunction) -> float:
     """Hidden part: a 3-D made-up map and other population cases."""
     A3 = ((1.5, 0.4, 0.0), (0.0, 2.0, 0.7), (0.3, 0.0, 1.0))
     cases = [("3-D made-up map", *made_up_map(0.3, A3, (0.1, 0.2, -0.1), (0.002, 0.001, -0.003),
@@ -348,7 +370,7 @@ def ift_fresh(ift_constants):
     return check_ift_cases(ift_constants, cases)
 
 
-def check_ift_constants(ift_constants, verbose=True):
+def check_ift_constants(ift_constants: StudentFunction, verbose: bool = True) -> None:
     worst = max(ift_made_up(ift_constants), ift_population(ift_constants),
                 ift_fresh(ift_constants))
     if verbose:
@@ -357,8 +379,9 @@ def check_ift_constants(ift_constants, verbose=True):
 
 
 # ------------------------------------------------------------------------------------ Task 3
-def reference_condition_holds(rho, d=2, tau=TAU, alpha=ALPHA, n_samples=20, seed=0,
-                              verdict="holds_sampled"):
+def reference_condition_holds(rho: float, d: int = 2, tau: float = TAU, alpha: float = ALPHA,
+                              n_samples: int = 20, seed: int = 0,
+                              verdict: str = "holds_sampled") -> bool:
     """What Task 3's ``condition_holds`` returns, from ``sslcore.ift.ift_check``: the sampled
     Jacobian condition for the population objective at noise rho, one neuron, base point the
     simplified optimum; d = 2 is the 2-D reduction, d >= 3 all d coordinates (Euclidean norm).
@@ -375,7 +398,7 @@ HOLDS_CASES = ((0.01, 2), (0.03, 2), (0.045, 2), (0.055, 2), (0.1, 2), (0.005, 3
                (0.005, 10), (10 ** -1.5, 10))
 
 
-def _bisection_hint(out, t, lo, hi, rtol):
+def _bisection_hint(out: float, t: float, lo: float, hi: float, rtol: float) -> str:
     near_lo, near_hi = out <= lo * (1 + rtol) ** 2, out >= hi / (1 + rtol) ** 2
     if (near_lo or near_hi) and not t / (1 + rtol) <= out <= t:
         return (f" It is at the end {'lo' if near_lo else 'hi'} of the bracket, away from the "
@@ -389,7 +412,9 @@ def _bisection_hint(out, t, lo, hi, rtol):
     return ""
 
 
-def bisection_thresholds(largest_rho, cases=BISECTION_CASES):
+def bisection_thresholds(largest_rho: StudentFunction,
+                         cases: Iterable[tuple[float, float, float, float]] = BISECTION_CASES
+                         ) -> None:
     """Part 1: the bisection finds known thresholds within rtol (from below)."""
     defined(T3, "largest_rho", largest_rho)
     for t, lo, hi, rtol in cases:
@@ -408,7 +433,8 @@ def bisection_thresholds(largest_rho, cases=BISECTION_CASES):
                                  f"expected a value in [{t / (1 + rtol):.10g}, {t:g}].{text}")
 
 
-def bisection_bad_brackets(largest_rho, cases=BAD_BRACKETS):
+def bisection_bad_brackets(largest_rho: StudentFunction,
+                           cases: Iterable[tuple[float, float, float]] = BAD_BRACKETS) -> None:
     """Part 2: ValueError when [lo, hi] does not bracket the threshold."""
     defined(T3, "largest_rho", largest_rho)
     for t, lo, hi in cases:
@@ -424,7 +450,8 @@ def bisection_bad_brackets(largest_rho, cases=BAD_BRACKETS):
                                  f"{exc}; raise ValueError (an assert is skipped under python -O).")
 
 
-def _condition_values(condition_holds, cases):
+def _condition_values(condition_holds: Callable[..., Any], cases: Iterable[tuple[float, int]]
+                      ) -> list[bool]:
     got = []
     for rho, d in cases:
         value, exc = run(T3, f"condition_holds({rho:.4g}, d={d})", condition_holds, rho, d)
@@ -438,7 +465,8 @@ def _condition_values(condition_holds, cases):
     return got
 
 
-def condition_verdicts(condition_holds, env=None, cases=HOLDS_CASES):
+def condition_verdicts(condition_holds: StudentFunction, env: dict[str, Any] | None = None,
+                       cases: Sequence[tuple[float, int]] = HOLDS_CASES) -> None:
     """Part 3: condition_holds(rho, d) equals sslcore's sampled verdict. Graded with a correct
     ``ift_constants`` in the notebook (``env``), so a Task 2 mistake costs Task 2 points only."""
     defined(T3, "condition_holds", condition_holds)
@@ -461,14 +489,16 @@ def condition_verdicts(condition_holds, env=None, cases=HOLDS_CASES):
                          f"{len(wrong)} of {len(cases)} noise levels ({'; '.join(wrong)}).{text}")
 
 
-def noise_threshold_fresh(condition_holds, largest_rho, env=None):
+def noise_threshold_fresh(condition_holds: StudentFunction, largest_rho: StudentFunction,
+                          env: dict[str, Any] | None = None) -> None:
     """Hidden part: other thresholds, brackets and noise levels."""
     bisection_thresholds(largest_rho, ((0.3, 0.01, 3.0, 1e-4), (0.02, 0.019, 0.5, 1e-3)))
     bisection_bad_brackets(largest_rho, ((0.5, 0.6, 0.9),))
     condition_verdicts(condition_holds, env, ((0.04, 2), (0.06, 2), (0.01, 3), (0.015, 5)))
 
 
-def check_noise_threshold(condition_holds, largest_rho, verbose=True, env=None):
+def check_noise_threshold(condition_holds: StudentFunction, largest_rho: StudentFunction,
+                          verbose: bool = True, env: dict[str, Any] | None = None) -> None:
     bisection_thresholds(largest_rho)
     bisection_bad_brackets(largest_rho)
     condition_verdicts(condition_holds, env)

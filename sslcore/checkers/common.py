@@ -10,30 +10,36 @@ from __future__ import annotations
 
 import contextlib
 import textwrap
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 RTOL = 1e-8           # allowed max relative error of a gradient or a constant
 VERDICT_WIDTH = 79    # a longer line is cut off on the book's pages
+#: a function from the student's notebook: otter passes None when the notebook lacks it
+StudentFunction = Callable[..., Any] | None
+_T = TypeVar("_T")
 
 
 class Runaway(Exception):
     """Raised by a checker's map when a student's loop calls it far too often."""
 
 
-def verdict(text):
+def verdict(text: str) -> None:
     """Print a verdict wrapped to VERDICT_WIDTH characters (continuation lines indented)."""
     print(textwrap.fill(text, VERDICT_WIDTH, subsequent_indent="  ", break_long_words=False,
                         break_on_hyphens=False))
 
 
-def rel(a, b):
+def rel(a: ArrayLike, b: ArrayLike) -> float:
     """max |a - b| / max |b| (max |a - b| when b = 0)."""
     scale = np.max(np.abs(b))
     return float(np.max(np.abs(np.asarray(a) - b)) / (scale if scale > 0 else 1.0))
 
 
-def defined(task, name, fn):
+def defined(task: str, name: str, fn: StudentFunction) -> Callable[..., Any]:
     """Fail unless the student's function ``name`` exists (otter passes None otherwise)."""
     if fn is None:
         raise AssertionError(f"{task}: {name} is not defined; run the cell that defines it")
@@ -42,7 +48,7 @@ def defined(task, name, fn):
     return fn
 
 
-def not_none(task, name, value):
+def not_none(task: str, name: str, value: _T | None) -> _T:
     """Fail with a hint when a function returned None (the hand-out's body is ``...``)."""
     if value is None:
         raise AssertionError(f"{task}: {name} returned None; write its body (replace the "
@@ -50,7 +56,7 @@ def not_none(task, name, value):
     return value
 
 
-def as_float_array(name, value, shape):
+def as_float_array(name: str, value: object, shape: tuple[int, ...]) -> np.ndarray:
     """Check type, shape, dtype and finiteness of a returned array; return it."""
     if not isinstance(value, np.ndarray):
         raise AssertionError(f"{name} must be a NumPy array, got {type(value).__name__}")
@@ -65,7 +71,7 @@ def as_float_array(name, value, shape):
     return value
 
 
-def hint(got, want, mistakes):
+def hint(got: ArrayLike, want: ArrayLike, mistakes: Mapping[str, ArrayLike]) -> str:
     """' It matches <the first known mistake equal to got>.' (or ''); mistakes that coincide
     with the right answer ``want`` for this case are skipped."""
     for text, value in mistakes.items():
@@ -76,11 +82,12 @@ def hint(got, want, mistakes):
     return ""
 
 
-def copies(args):
+def copies(args: Sequence[Any]) -> list[Any]:
     return [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
 
 
-def unchanged(task, args, copied, extra=""):
+def unchanged(task: str, args: Sequence[Any], copied: Sequence[Any], extra: str = ""
+              ) -> None:
     """Fail if the student's function changed one of the array inputs (given as copies)."""
     for a, c in zip(args, copied):
         if isinstance(a, np.ndarray) and not np.array_equal(a, c):
@@ -88,7 +95,7 @@ def unchanged(task, args, copied, extra=""):
                                  f"compute new arrays instead{extra}")
 
 
-def call(task, fn, *args):
+def call(task: str, fn: Callable[..., _T], *args: Any) -> _T:
     """Call fn on copies of the inputs; fail if it changes them."""
     copied = copies(args)
     out = fn(*copied)
@@ -96,12 +103,13 @@ def call(task, fn, *args):
     return out
 
 
-def traced(fn, limit):
+def traced(fn: Callable[[Any], _T], limit: int
+           ) -> tuple[Callable[[Any], _T], list[np.ndarray]]:
     """(wrapped fn, list of the points it was called at); the wrapper raises Runaway after
     ``limit`` calls, so that a loop without an exit cannot hang the checker."""
     calls = []
 
-    def wrapped(x):
+    def wrapped(x: Any) -> _T:
         if len(calls) >= limit:
             raise Runaway
         calls.append(np.array(x, dtype=np.float64, copy=True))
@@ -109,7 +117,8 @@ def traced(fn, limit):
     return wrapped, calls
 
 
-def run(task, what, fn, *args, limit=1000, name="f"):
+def run(task: str, what: str, fn: Callable[..., Any], *args: Any, limit: int = 1000,
+        name: str = "f") -> tuple[Any, Exception | None]:
     """Call ``fn`` on copies of the inputs: (result, exception raised by fn or None). A runaway
     loop (more than ``limit`` calls of the checker's map ``name``) and a change of an input in
     place are reported as AssertionError; any other exception of the student's code is returned
@@ -126,12 +135,12 @@ def run(task, what, fn, *args, limit=1000, name="f"):
     return out, exc
 
 
-def is_float(v):
+def is_float(v: object) -> bool:
     return isinstance(v, (float, np.floating)) and not isinstance(v, (bool, np.bool_))
 
 
 @contextlib.contextmanager
-def using(env, **correct):
+def using(env: dict[str, Any] | None, **correct: Any) -> Iterator[None]:
     """Within the block, the notebook's names in ``correct`` are bound to correct versions.
 
     A task that calls the function of an earlier task (A2's ``condition_holds`` calls
