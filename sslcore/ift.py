@@ -37,12 +37,15 @@ condition ||Df(x) - A|| <= 1/(2||A^-1||) = min|eig A|/2 keeps Df(x) negative def
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
-from .theory import SIGMOID_SUP, SIGMOID_TAIL, newton_critical_point, q_terms
+from .theory import SIGMOID_SUP, SIGMOID_TAIL, Objective, newton_critical_point, q_terms
 from .validation import integer, real
 
 __all__ = ["IFTResult", "ift_check", "ift_check_neuron", "hessian_lipschitz_bound",
@@ -77,7 +80,7 @@ class IFTResult:
     n_samples: int
 
 
-def preconditioner(A):
+def preconditioner(A: ArrayLike) -> np.ndarray:
     """S = (-A)^(-1/2) for a symmetric negative definite A (so that S^T A S = -I)."""
     A = np.asarray(A, dtype=np.float64)
     lam, V = np.linalg.eigh(-(A + A.T) / 2)
@@ -125,7 +128,8 @@ def _q_bound(kind, b, a, A):
                for (j, k), coef in q_terms(kind, b, a))
 
 
-def hessian_lipschitz_bound(obj, W0, radius, S=None):
+def hessian_lipschitz_bound(obj: Objective, W0: ArrayLike, radius: float,
+                            S: ArrayLike | None = None) -> float:
     """L with ||J~(xi) - J~(eta)||_2 <= L ||xi - eta|| for ||xi||, ||eta|| <= radius, where
     J~(xi) = S^T H(x0 + S xi) S (S = I by default) and H = obj.hessian.
 
@@ -168,7 +172,8 @@ def hessian_lipschitz_bound(obj, W0, radius, S=None):
     return float(L + np.sum(rest * p))
 
 
-def sphere_directions(At, n_samples=0, seed=0, rtol=1e-9):
+def sphere_directions(At: ArrayLike, n_samples: int = 0, seed: int = 0, rtol: float = 1e-9
+                      ) -> np.ndarray:
     """Unit directions at which the Jacobian condition is sampled: +-v for each eigenvector v of
     the symmetric At, then ``n_samples`` seeded random directions.
 
@@ -200,7 +205,10 @@ IFT_KEYS = ("norm_Ainv", "perturbation", "radius", "allowed_variation", "jacobia
             "holds_sampled")
 
 
-def sampled_constants(f0, A, jac, x0, S=None, directions=None, n_samples=0, seed=0):
+def sampled_constants(f0: ArrayLike, A: ArrayLike, jac: Callable[[np.ndarray], ArrayLike],
+                      x0: ArrayLike, S: ArrayLike | None = None,
+                      directions: ArrayLike | None = None, n_samples: int = 0, seed: int = 0
+                      ) -> dict[str, Any]:
     """The constants of the quantitative IFT for a map f at x0 (flat, shape (m,)), measured in
     the norm ||S^-1 (x - x0)|| (S = None: Euclidean), with the Jacobian condition sampled.
 
@@ -227,7 +235,8 @@ def sampled_constants(f0, A, jac, x0, S=None, directions=None, n_samples=0, seed
             "holds_sampled": bool(variation <= allowed), "A_tilde": At, "n_directions": len(dirs)}
 
 
-def ift_check(obj, W0, S=None, n_samples=200, seed=0, find_root=True):
+def ift_check(obj: Objective, W0: ArrayLike, S: str | ArrayLike | None = None,
+              n_samples: int = 200, seed: int = 0, find_root: bool = True) -> IFTResult:
     """The IFT for f = obj.gradient at x0 = W0 (flattened), A = obj.hessian(W0).
 
     S: None (Euclidean norm), 'hessian' (S = (-A)^(-1/2)) or a matrix. Samples the sphere of
@@ -261,14 +270,16 @@ def ift_check(obj, W0, S=None, n_samples=200, seed=0, find_root=True):
                      root_distance=root_distance, n_samples=c["n_directions"])
 
 
-def ift_check_neuron(obj, W0, k, **kwargs):
+def ift_check_neuron(obj: Objective, W0: ArrayLike, k: int, **kwargs: Any) -> IFTResult:
     """``ift_check`` in the 2-D per-neuron reduction: neuron k's (w_k1, w_k2), others zero."""
     W0, _ = obj.as_matrix(W0)
     k = integer("k", k, 0, high=len(W0) - 1)
     return ift_check(obj.reduced_2d(), W0[k:k + 1, :2], **kwargs)
 
 
-def sampled_ift(grad, hess, x0, S=None, n_samples=50, seed=0, find_root=True):
+def sampled_ift(grad: Callable[[np.ndarray], ArrayLike], hess: Callable[[np.ndarray], ArrayLike],
+                x0: ArrayLike, S: str | None = None, n_samples: int = 50, seed: int = 0,
+                find_root: bool = True) -> dict[str, float | bool]:
     """The IFT constants for a map f = grad (x of any shape, flattened) at x0, with the Jacobian
     condition checked only at sampled points of the sphere of radius r (the +- eigenvectors of
     A~ and n_samples seeded random directions, ``sphere_directions``): numerical evidence, no

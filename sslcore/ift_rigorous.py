@@ -10,10 +10,12 @@ quadrature in floating point) is ``sslcore.ift.ift_check``.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .config import ALPHA_FRACTION, TAU
 from .data import cluster_weights
@@ -22,6 +24,9 @@ from .validation import integer, real
 
 __all__ = ["KrawczykResult", "krawczyk_simplified", "RigorousIFTResult",
            "rigorous_ift_simplified"]
+
+#: A parameter taken exactly: int, Fraction, a float's binary value, or a str read by Fraction.
+Exact = int | float | Fraction | str
 
 
 def _flint():
@@ -120,7 +125,9 @@ class KrawczykResult:
     prec: int
 
 
-def krawczyk_simplified(tau=TAU, alpha=ALPHA_FRACTION, p=None, center=None, radius=1e-9, prec=128):
+def krawczyk_simplified(tau: Exact = TAU, alpha: Exact = ALPHA_FRACTION,
+                        p: Sequence[Exact] | None = None, center: ArrayLike | None = None,
+                        radius: float = 1e-9, prec: int = 128) -> KrawczykResult:
     """Rigorous enclosure of the critical point of g(a, b) near ``center``.
 
     K(X) = c - Y grad g(c) + (I - Y Hg(X)) (X - c), X = c + [-radius, radius]^2, Y ~ Hg(c)^-1
@@ -187,7 +194,9 @@ class RigorousIFTResult:
     prec: int
 
 
-def rigorous_ift_simplified(x0, radius, tau=TAU, alpha=ALPHA_FRACTION, p=None, prec=128, n_sub=8):
+def rigorous_ift_simplified(x0: ArrayLike, radius: float, tau: Exact = TAU,
+                            alpha: Exact = ALPHA_FRACTION, p: Sequence[Exact] | None = None,
+                            prec: int = 128, n_sub: int = 8) -> RigorousIFTResult:
     """Verify the IFT's Jacobian condition for f = grad g on B = x0 + [-radius, radius]^2 in
     ball arithmetic (max norm; the box is split into n_sub x n_sub sub-boxes to limit
     overestimation).

@@ -53,15 +53,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from math import comb, sqrt, pi
+from functools import cache, lru_cache
+from math import comb, pi, sqrt
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
+from numpy.typing import ArrayLike
 
-from .config import ALPHA, D, RHO, TAU
+from .config import ALPHA, RHO, TAU, D
 from .data import cluster_means, cluster_weights
-from .models import SIGMOID_POLYNOMIALS, SIGMOID_MAX_ORDER, sigmoid_derivative
+from .models import SIGMOID_MAX_ORDER, SIGMOID_POLYNOMIALS, sigmoid_derivative
 from .validation import integer, real
 
 __all__ = [
@@ -111,13 +112,14 @@ def _gh(n_nodes):
     return z, w
 
 
-def gauss_hermite(n_nodes=DEFAULT_NODES):
+def gauss_hermite(n_nodes: int = DEFAULT_NODES) -> tuple[np.ndarray, np.ndarray]:
     """Nodes z_a and weights w_a with sum_a w_a f(z_a) ~ E f(Z), Z ~ N(0, 1) (exact for
     polynomials of degree < 2 n_nodes). Read-only arrays."""
     return _gh(integer("n_nodes", n_nodes, 1, high=400))
 
 
-def smoothed_sigmoid(u, sigma, order=0, n_nodes=DEFAULT_NODES):
+def smoothed_sigmoid(u: ArrayLike, sigma: ArrayLike, order: int = 0,
+                     n_nodes: int = DEFAULT_NODES) -> np.ndarray:
     """M_j(u, sigma) = E_z s^(j)(u + sigma z), z ~ N(0, 1), by Gauss-Hermite quadrature.
 
     Broadcasts u against sigma. With 40 nodes and j <= 4: absolute error < 1e-12 for
@@ -132,7 +134,7 @@ def smoothed_sigmoid(u, sigma, order=0, n_nodes=DEFAULT_NODES):
 
 
 # ----------------------------------------------------------------------------- Q and its partials
-@lru_cache(maxsize=None)
+@cache
 def _square_terms(b, a):
     """d_u^b d_v^a (m^2) = sum c_jk M_j M_k (Leibniz rule, d_u^b' d_v^a' m = 2^-a' M_(b'+2a')).
 
@@ -146,8 +148,8 @@ def _square_terms(b, a):
     return tuple(sorted(terms.items()))
 
 
-@lru_cache(maxsize=None)
-def q_terms(kind, b, a):
+@cache
+def q_terms(kind: str, b: int, a: int) -> tuple[tuple[tuple[int, int], float], ...]:
     """d_u^b d_v^a Q = sum c_jk <M_j M_k>, with <.> = E_z0 for the population, else plain.
 
     Population: Q(u, v) = R(u, v, v), R(u, v1, v2) = E_z0[m(u + sqrt(v1) z0, v2)^2], and
@@ -180,7 +182,7 @@ class Objective:
     kind: str
     n_nodes: int = DEFAULT_NODES
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"kind={self.kind!r} is out of range: allowed one of {KINDS}")
         if self.kind == "simplified" and self.rho != 0:
@@ -188,7 +190,8 @@ class Objective:
 
     # -- constructors
     @classmethod
-    def simplified(cls, tau=TAU, alpha=ALPHA, d=10, p=None):
+    def simplified(cls, tau: float = TAU, alpha: float = ALPHA, d: int = D,
+                   p: ArrayLike | None = None) -> Objective:
         """Psi(W) = sum_k sum_mu p_mu s(w_k.mu)^2 - alpha ||W||^2 (noise-free)."""
         tau = real("tau", tau, 0, low_open=True)
         alpha = real("alpha", alpha, 0)
@@ -196,7 +199,8 @@ class Objective:
         return cls(cluster_means(d, tau), cluster_weights(p), 0.0, alpha, "simplified")
 
     @classmethod
-    def averaged(cls, x, rho, alpha=ALPHA, n_nodes=DEFAULT_NODES):
+    def averaged(cls, x: ArrayLike, rho: float, alpha: float = ALPHA,
+                 n_nodes: int = DEFAULT_NODES) -> Objective:
         """Phi(W; x) = (1/n) sum_i sum_k (E_z s(w_k.x_i + rho ||w_k|| z))^2 - alpha ||W||^2."""
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1 or not np.all(np.isfinite(x)):
@@ -208,8 +212,8 @@ class Objective:
         return cls(x, np.full(len(x), 1.0 / len(x)), rho, alpha, "averaged", n_nodes)
 
     @classmethod
-    def population(cls, tau=TAU, rho=RHO, alpha=ALPHA, d=10, p=None,
-                   n_nodes=DEFAULT_NODES):
+    def population(cls, tau: float = TAU, rho: float = RHO, alpha: float = ALPHA, d: int = D,
+                   p: ArrayLike | None = None, n_nodes: int = DEFAULT_NODES) -> Objective:
         """Phi_pop(W) = sum_k sum_mu p_mu E_z0[(E_z1 s(w_k.mu + rho||w_k||(z0 + z1)))^2]
         - alpha ||W||^2."""
         tau = real("tau", tau, 0, low_open=True)
@@ -219,14 +223,15 @@ class Objective:
         n_nodes = integer("n_nodes", n_nodes, 1, high=400)
         return cls(cluster_means(d, tau), cluster_weights(p), rho, alpha, "population", n_nodes)
 
-    def reduced_2d(self):
+    def reduced_2d(self) -> Objective:
         """The objective restricted to neurons (a, b, 0, ..., 0): the points' first two
         coordinates."""
         return Objective(np.ascontiguousarray(self.points[:, :2]), self.weights, self.rho,
                          self.alpha, self.kind, self.n_nodes)
 
     @property
-    def d(self):
+    def d(self) -> int:
+        """The dimension of the points (and of each neuron)."""
         return self.points.shape[1]
 
     # -- internals
@@ -258,13 +263,13 @@ class Objective:
         return {o: sum(c * prod[jk] for jk, c in q_terms(self.kind, *o)) for o in orders}
 
     # -- value, gradient, Hessian
-    def value(self, W):
+    def value(self, W: ArrayLike) -> float:
         """F(W) (a float)."""
         W, _ = self.as_matrix(W)
         Q = self._partials(W, [(0, 0)])[(0, 0)]
         return float(np.sum(Q @ self.weights) - self.alpha * np.sum(W * W))
 
-    def gradient(self, W):
+    def gradient(self, W: ArrayLike) -> np.ndarray:
         """dF/dW, same shape as W: sum_i p_i Q_u x_i + (2 rho^2 sum_i p_i Q_v - 2 alpha) w_k."""
         W, single = self.as_matrix(W)
         P = self._partials(W, [(1, 0), (0, 1)])
@@ -272,7 +277,7 @@ class Objective:
         G += (2 * self.rho ** 2 * (P[(0, 1)] @ self.weights) - 2 * self.alpha)[:, None] * W
         return G[0] if single else G
 
-    def hessian(self, W):
+    def hessian(self, W: ArrayLike) -> np.ndarray:
         """d^2F/dW^2 over W flattened row by row, (K d, K d), block diagonal (see module doc)."""
         W, _ = self.as_matrix(W)
         K, d, p, r2 = len(W), self.d, self.weights, self.rho ** 2
@@ -289,19 +294,22 @@ class Objective:
             H[k * d:(k + 1) * d, k * d:(k + 1) * d] = blocks[k]
         return H
 
-    def critical_point(self, W0, tol=1e-12, max_iter=50):
+    def critical_point(self, W0: ArrayLike, tol: float = 1e-12, max_iter: int = 50
+                       ) -> np.ndarray:
         """A zero of the gradient by Newton's method from W0 (see ``newton_critical_point``)."""
         return newton_critical_point(self.gradient, self.hessian, W0, tol=tol, max_iter=max_iter)
 
 
 # ----------------------------------------------------------------------------- functional forms
-def psi(W, tau=TAU, alpha=ALPHA, p=None):
+def psi(W: ArrayLike, tau: float = TAU, alpha: float = ALPHA, p: ArrayLike | None = None
+        ) -> float:
     """Psi(W) = sum_k sum_mu p_mu s(w_k.mu)^2 - alpha ||W||_F^2 (W of shape (K, d) or (d,))."""
     W = np.asarray(W, dtype=np.float64)
     return Objective.simplified(tau, alpha, W.shape[-1] if W.ndim else 0, p).value(W)
 
 
-def g(a, b, tau=TAU, alpha=ALPHA, p=None):
+def g(a: ArrayLike, b: ArrayLike, tau: float = TAU, alpha: float = ALPHA,
+      p: ArrayLike | None = None) -> np.ndarray:
     """g(a, b) = sum_mu p_mu s(a mu_1 + b mu_2)^2 - alpha (a^2 + b^2); vectorized over a, b.
 
     With p uniform: 1/4 [s(a)^2 + s(a + tau b)^2 + s(-a)^2 + s(-a + tau b)^2] - alpha (a^2 + b^2).
@@ -315,19 +323,23 @@ def g(a, b, tau=TAU, alpha=ALPHA, p=None):
     return sigmoid_derivative(t, 0) ** 2 @ p - alpha * (a * a + b * b)
 
 
-def phi(W, x, rho, alpha=ALPHA, n_nodes=DEFAULT_NODES):
+def phi(W: ArrayLike, x: ArrayLike, rho: float, alpha: float = ALPHA,
+        n_nodes: int = DEFAULT_NODES) -> float:
     """Phi(W; x) = (1/n) sum_i sum_k (E_z s(w_k.x_i + rho ||w_k|| z))^2 - alpha ||W||_F^2."""
     return Objective.averaged(x, rho, alpha, n_nodes).value(W)
 
 
-def phi_pop(W, tau=TAU, rho=RHO, alpha=ALPHA, p=None, n_nodes=DEFAULT_NODES):
+def phi_pop(W: ArrayLike, tau: float = TAU, rho: float = RHO, alpha: float = ALPHA,
+            p: ArrayLike | None = None, n_nodes: int = DEFAULT_NODES) -> float:
     """Phi_pop(W): the population objective (data noise and both views isotropic)."""
     W = np.asarray(W, dtype=np.float64)
     return Objective.population(tau, rho, alpha, W.shape[-1] if W.ndim else 0, p, n_nodes).value(W)
 
 
 # ----------------------------------------------------------------------------- Newton
-def newton_critical_point(grad, hess, W0, tol=1e-12, max_iter=50):
+def newton_critical_point(grad: Callable[[np.ndarray], ArrayLike],
+                          hess: Callable[[np.ndarray], ArrayLike], W0: ArrayLike,
+                          tol: float = 1e-12, max_iter: int = 50) -> np.ndarray:
     """Solve grad(W) = 0 by Newton's method, W <- W - hess(W)^-1 grad(W).
 
     grad(W) has W's shape, hess(W) is (W.size, W.size). Stops when the step satisfies
@@ -371,7 +383,30 @@ def _largest_eigenvalue(obj, W):
     return float(np.linalg.eigvalsh(obj.hessian(W)).max())
 
 
-def simplified_optimum(tau=TAU, alpha=ALPHA, d=10, p=None, tol=1e-12, max_iter=50):
+def _best_maximum_on_side(plane: Objective, side: float, tol: float, max_iter: int,
+                          seen: list[float]) -> tuple[float, np.ndarray] | None:
+    """(value, (a, b)) of the highest strict local maximum of ``plane`` (g) among Newton's
+    critical points from (side a0, b0), a0 in FALLBACK_A0, tau b0 in FALLBACK_TAU_B0, with
+    side * a >= 0; None if there is none. Appends each point's largest Hessian eigenvalue to
+    ``seen``."""
+    best, tau = None, plane.points[1, 1]
+    for a0 in FALLBACK_A0:
+        for tb in FALLBACK_TAU_B0:
+            try:
+                w = plane.critical_point(np.array([side * a0, tb / tau]), tol, max_iter)
+            except RuntimeError:
+                continue
+            lam = _largest_eigenvalue(plane, w)
+            seen.append(lam)
+            on_side = side * w[0] > -1e-9                      # a = 0 belongs to both sides
+            if lam < 0 and on_side and (best is None or plane.value(w) > best[0]):
+                best = (plane.value(w), w)
+    return best
+
+
+def simplified_optimum(tau: float = TAU, alpha: float = ALPHA, d: int = D,
+                       p: ArrayLike | None = None, tol: float = 1e-12, max_iter: int = 50
+                       ) -> np.ndarray:
     """W* of Psi, a strict local maximum: neurons (a+, b+, 0, ...), (a-, b-, 0, ...), a+ >= 0
     >= a-, by Newton from (3.5, 9/tau) and (-3.5, 9/tau) (about (+-3.816, 1.520) for tau = 7,
     alpha = 1/800).
@@ -392,21 +427,10 @@ def simplified_optimum(tau=TAU, alpha=ALPHA, d=10, p=None, tol=1e-12, max_iter=5
         seen = [lam]
     except RuntimeError:
         seen = []
-    plane, tau_ = obj.reduced_2d(), obj.points[1, 1]
+    plane = obj.reduced_2d()
     W = np.zeros((2, obj.d))
     for k, side in enumerate((1.0, -1.0)):
-        best = None
-        for a0 in FALLBACK_A0:
-            for tb in FALLBACK_TAU_B0:
-                try:
-                    w = plane.critical_point(np.array([side * a0, tb / tau_]), tol, max_iter)
-                except RuntimeError:
-                    continue
-                lam = _largest_eigenvalue(plane, w)
-                seen.append(lam)
-                on_side = side * w[0] > -1e-9                  # a = 0 belongs to both sides
-                if lam < 0 and on_side and (best is None or plane.value(w) > best[0]):
-                    best = (plane.value(w), w)
+        best = _best_maximum_on_side(plane, side, tol, max_iter, seen)
         if best is None:
             worst = f"{min(seen):.3g}" if seen else "none (Newton did not converge)"
             raise NoMaximumError(

@@ -4,16 +4,8 @@ Weights are (S, 2, d) arrays, S = number of seeds; every step is a handful of ba
 operations. SSL: gradient ascent W <- W + eta dL/dW with fresh views every step. SL: gradient
 descent, W <- W - eta dJ/dW(W, F), then F <- F - eta dJ/dF(W_new, F).
 
-Two ways to draw the SSL views (``SSLConfig.sampler``):
-
-* ``"views"``: the two views x + rho xi^(v) of every point, d normals per point and view.
-* ``"projected"`` (default in the clean mode): the same distribution of the whole trajectory
-  with d/2 times fewer draws. The step sees xi only through a = Q^T xi, Q an orthonormal basis
-  (d, 2) of a plane containing w_1, w_2 (so w_k.xi = w_k.Q a), and through the sums
-  G_k = sum_{v,i} c^v_ik P xi^v_i with P = I - Q Q^T. Since P xi is independent of a (hence of
-  the coefficients c), (G_1, G_2) is Gaussian with Cov(G_k, G_l) = M_kl P,
-  M = sum_{v,i} c^v_i c^v_i^T: we draw a (2 per point and view) and G = P (L Z), L L^T = M,
-  Z a (d, 2) standard normal. ``tests/test_training.py`` checks the two samplers agree in law.
+The SSL step kernels (explicit views, or the projected sampler that draws d/2 times fewer
+normals) are in :mod:`sslcore.ssl_kernels`; ``SSLConfig.sampler`` picks one.
 
 Divergence. Training stops at the first step t whose weights W_t (SL: or F_t) are not finite or
 exceed ``MAX_WEIGHT`` = 1e6 in absolute value, and raises :class:`DivergenceError` naming the
@@ -27,15 +19,21 @@ last good one to find the first bad step.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from os import PathLike
+from typing import IO
 
 import numpy as np
+from numpy.typing import ArrayLike
 from tqdm.auto import tqdm
 
-from . import models, reference
+from . import models, reference, ssl_kernels
 from .config import SLConfig, SSLConfig, config_from_dict
-from .data import Data, fill_normal, sample, streams
+from .data import Data, sample, streams
 from .initialization import sl_initial_weights, ssl_initial_weights
+from .ssl_kernels import broadcast_rows, sigmoid_inplace
 
 #: Weights with |w| > MAX_WEIGHT (or non-finite) stop training with a DivergenceError.
 MAX_WEIGHT = 1e6
@@ -50,7 +48,8 @@ class DivergenceError(FloatingPointError):
     ``params`` (name -> value of the configuration of the first diverged seed).
     """
 
-    def __init__(self, message, step=None, model=None, seeds=(), params=None):
+    def __init__(self, message: str, step: int | None = None, model: str | None = None,
+                 seeds: Iterable[int] = (), params: Mapping[str, object] | None = None) -> None:
         super().__init__(message)
         self.step, self.model, self.seeds = step, model, tuple(seeds)
         self.params = dict(params or {})
@@ -115,16 +114,17 @@ class Run:
     F: np.ndarray | None = None
 
     @property
-    def W_final(self):
+    def W_final(self) -> np.ndarray:
         """Final weights (S, 2, d)."""
         return self.W[:, -1]
 
     @property
-    def F_final(self):
+    def F_final(self) -> np.ndarray | None:
+        """Final output weights (S, 2) (SL), None for SSL."""
         return None if self.F is None else self.F[:, -1]
 
     # -- saving and loading ----------------------------------------------------------------
-    def save(self, path):
+    def save(self, path: str | PathLike[str] | IO[bytes]) -> None:
         """Write one .npz holding every array and the configuration (as JSON)."""
         arrays = dict(steps=self.steps, W=self.W, objective=self.objective,
                       grad_norm=self.grad_norm, x=self.data.x, c=self.data.c)
@@ -133,7 +133,8 @@ class Run:
         np.savez(path, config=json.dumps(self.config.to_dict()), **arrays)
 
     @classmethod
-    def load(cls, path, expected=None):
+    def load(cls, path: str | PathLike[str], expected: SSLConfig | SLConfig | None = None
+             ) -> Run:
         """Read a .npz written by :meth:`save`; check keys, shapes and dtypes against its
         configuration.
 
@@ -210,7 +211,7 @@ def _config_difference(cfg, expected):
                      for k in a if a[k] != b.get(k))
 
 
-def record_steps(T, every):
+def record_steps(T: int, every: int) -> np.ndarray:
     """Steps at which weights are recorded: 0, every, 2 every, ..., and T."""
     return np.unique(np.r_[np.arange(0, T, every), T])
 
@@ -283,7 +284,8 @@ def _split(cfgs, rec, datas, with_F=False):
 
 
 # -- SSL ---------------------------------------------------------------------------------------
-def init_ssl(cfg: SSLConfig):
+def init_ssl(cfg: SSLConfig
+             ) -> tuple[np.ndarray, Data, list[np.random.Generator | np.random.RandomState]]:
     """Initial W (S, 2, d), data, and the augmentation streams (clean mode)."""
     if cfg.rng == "reference":
         W, _, data, states = reference.setup(cfg, "ssl")
@@ -294,123 +296,16 @@ def init_ssl(cfg: SSLConfig):
     return W, data, [g[2] for g in gens]
 
 
-def _col(v, ndim):
-    """A scalar, or one value per row (S,), shaped to broadcast against (S, ...) of ndim axes."""
-    return np.reshape(v, (-1,) + (1,) * (ndim - 1))
-
-
-def ssl_value(Wt, s, alpha, n):
-    """L(W) from the step's sigmoids s (S, 2 views, n, 2): sum s(u1) s(u2) - alpha n ||W||^2."""
-    return (s[:, 0] * s[:, 1]).sum(axis=(1, 2)) - np.ravel(alpha) * n * (Wt**2).sum(axis=(1, 2))
-
-
-def ssl_step_views(Wt, x, noise, rho, alpha, eta):
-    """One ascent step with explicit views x + rho noise[:, v]; noise (S, 2, n, d).
-
-    Works on Wt = W^T (S, d, 2). Returns (new Wt, sigmoids s (S, 2, n, 2), gradient^T), the
-    last two at the old weights.
-    """
-    n = x.shape[-2]
-    rho, alpha = _col(rho, 4), _col(alpha, 3)
-    xv = x[:, None] + rho * noise                            # (S, 2 views, n, d)
-    s = models.sigmoid(xv @ Wt[:, None])                     # s(w_k.x^v_i), (S, 2, n, 2)
-    c = s * (1 - s) * s[:, ::-1]                             # c^v = s'(u^v) s(u^other view)
-    gradT = np.swapaxes(xv[:, 0], 1, 2) @ c[:, 0] + np.swapaxes(xv[:, 1], 1, 2) @ c[:, 1]
-    gradT -= 2 * alpha * n * Wt
-    return Wt + eta * gradT, s, gradT
-
-
-def qr2(Wt):
-    """Thin QR of W^T (S, d, 2) by Gram-Schmidt, signs as LAPACK's Householder QR.
-
-    Q (S, d, 2) has orthonormal columns, R (S, 2, 2) is upper triangular, W^T = Q R; the signs
-    r_11 = -sign(w_11) |w_1| and r_22 = -sign((H_1 w_2)_2) |P_1 w_2| are those of
-    ``np.linalg.qr`` (Householder reflections), which is 8x slower on a stack of d x 2 matrices.
-    """
-    w1, w2 = Wt[..., 0], Wt[..., 1]
-    r11 = np.where(w1[:, 0] >= 0, -1.0, 1.0) * np.sqrt((w1 * w1).sum(-1))
-    with np.errstate(divide="ignore", invalid="ignore"):       # rows fixed below
-        q1 = w1 / r11[:, None]
-        r12 = (q1 * w2).sum(-1)
-        v = w2 - r12[:, None] * q1
-        u0 = w1[:, 0] - r11                                  # Householder vector u = w1 - r11 e1
-        uu = u0 * u0 + (w1[:, 1:] ** 2).sum(-1)
-        uw = u0 * w2[:, 0] + (w1[:, 1:] * w2[:, 1:]).sum(-1)
-        h = w2[:, 1] - 2.0 * w1[:, 1] * uw / uu              # (H_1 w_2)_2
-    nv = np.sqrt((v * v).sum(-1))
-    r22 = np.where(h >= 0, -1.0, 1.0) * nv
-    bad = ~(nv > 1e-6 * np.sqrt((w2 * w2).sum(-1)))          # (nearly) parallel columns, or w1 = 0
-    if bad.any():                                            # Gram-Schmidt loses orthogonality
-        r11, r22 = np.where(bad, 1.0, r11), np.where(bad, 1.0, r22)
-    Q = np.stack([w1 / r11[:, None], v / r22[:, None]], -1)
-    R = np.zeros(Wt.shape[:-2] + (2, 2))
-    R[:, 0, 0], R[:, 0, 1], R[:, 1, 1] = r11, r12, r22
-    if bad.any():
-        Q[bad], R[bad] = np.linalg.qr(Wt[bad])
-    return Q, R
-
-
-def _sigmoid_(u):
-    """u <- s(u) in place (the caller silences the harmless overflow of e^-u, see
-    models.sigmoid)."""
-    np.negative(u, out=u)
-    np.exp(u, out=u)
-    u += 1.0
-    return np.reciprocal(u, out=u)
-
-
-def ssl_step_projected(Wt, x, xT, a, Z, rho, alpha, eta):
-    """One ascent step drawing only what the gradient sees (module docstring).
-
-    Wt = W^T (S, d, 2); x (S, n, d) and xT its transpose (S, d, n); a (S, 2n, 2): the noise of
-    both views (view-major) in the plane of Q; Z (S, d, 2): standard normals for G.
-    Returns (new Wt, sigmoids s (S, 2, n, 2), gradient^T), the last two at the old weights.
-    """
-    S, n = x.shape[0], x.shape[1]
-    rho = _col(rho, 3)
-    Q, R = qr2(Wt)                                           # W^T = Q R, Q (S, d, 2)
-    R *= rho
-    u = (a @ R).reshape(S, 2, n, 2)                          # rho w_k.(Q a^v_i) = rho (a^v_i R)_k
-    u += (x @ Wt)[:, None]                                   # u^v_ik = w_k.(x_i + rho Q a^v_i)
-    s = _sigmoid_(u)
-    c = s * s
-    np.subtract(s, c, out=c)                                 # s'(u) = s - s^2
-    c *= s[:, ::-1]                                          # c^v_ik = s'(u^v_ik) s(u^other_ik)
-    gradT = xT @ (c[:, 0] + c[:, 1])                         # sum_{v,i} c^v_ik x_i, (S, d, 2)
-    c = c.reshape(S, 2 * n, 2)
-    ca = np.swapaxes(a, 1, 2) @ c                            # sum_{v,i} a_ij c_ik, (S, 2, 2)
-    M = np.swapaxes(c, 1, 2) @ c                             # sum_{v,i} c_ik c_il
-    L11 = np.sqrt(M[:, 0, 0])                                # M = L L^T, L lower triangular
-    L21 = M[:, 1, 0] / np.maximum(L11, 1e-200)               # L11 = 0 (all s' = 0): L21 = 0
-    L22 = np.sqrt(np.maximum(M[:, 1, 1] - L21**2, 0.0))
-    G = Z * L11[:, None, None]                               # G_k = sum_l L_kl Z_l
-    G[..., 1] = L21[:, None] * Z[..., 0] + L22[:, None] * Z[..., 1]
-    G -= Q @ (np.swapaxes(Q, 1, 2) @ G)                      # P G: project out the plane
-    G += Q @ ca
-    G *= rho
-    G -= (2.0 * n) * _col(alpha, 3) * Wt
-    gradT += G
-    return Wt + eta * gradT, s, gradT
-
-
-def _prefetched(blocks, draw):
-    """Yield (start, length, draw(length)) for each block; the next block's random numbers are
-    drawn in a background thread while the caller computes on the current one.
-
-    Only that thread touches the random streams, one block after the other, so the numbers and
-    their order are exactly those of drawing in the loop (NumPy's generators release the GIL
-    while they fill an array, so the two overlap on two cores).
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    blocks = list(blocks)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(draw, blocks[0][1])
-        for k, (start, length) in enumerate(blocks):
-            noise = pending.result()
-            if k + 1 < len(blocks):
-                pending = pool.submit(draw, blocks[k + 1][1])
-            yield start, length, noise
+def _first_bad_step(advance: Callable, state: tuple, steps: Iterable[int]
+                    ) -> tuple[int, tuple] | None:
+    """Replay the steps since the last good check: ``state = advance(state, k)`` for k in
+    ``steps``, from that check's state. (k, state) after the first k whose arrays are
+    non-finite or exceed ``MAX_WEIGHT``; None if there is none."""
+    for k in steps:
+        state = advance(state, k)
+        if not _finite_below(*state):
+            return k, state
+    return None
 
 
 def _ssl_loop(cfg, Wt, x, gens, progress, block, desc, rho, alpha, cfgs=None):
@@ -426,41 +321,33 @@ def _ssl_loop(cfg, Wt, x, gens, progress, block, desc, rho, alpha, cfgs=None):
     cfgs = cfgs or [cfg]
     xT = np.ascontiguousarray(np.swapaxes(x, 1, 2))
     rec = _Recorder(cfg, S, d)
-    projected = cfg.sampler == "projected"
-
-    def draw(length):
-        if projected:
-            return (fill_normal(gens, np.empty((S, length, 2 * n, 2))),
-                    fill_normal(gens, np.empty((S, length, d, 2))))
-        if cfg.rng == "reference":
-            return reference.view_noise(gens, length, n, d)
-        return fill_normal(gens, np.empty((S, length, 2, n, d)))
 
     def step(Wt, noise, j):
-        if projected:
-            return ssl_step_projected(Wt, x, xT, noise[0][:, j], noise[1][:, j], rho, alpha,
-                                      cfg.eta)
-        return ssl_step_views(Wt, x, noise[:, j], rho, alpha, cfg.eta)
+        if cfg.sampler == "projected":
+            return ssl_kernels.ssl_step_projected(Wt, x, xT, noise[0][:, j], noise[1][:, j],
+                                                  rho, alpha, cfg.eta)
+        return ssl_kernels.ssl_step_views(Wt, x, noise[:, j], rho, alpha, cfg.eta)
 
     if not _finite_below(Wt):
         raise _divergence("SSL", cfgs, 0, [np.swapaxes(Wt, 1, 2)], ["W"])
     bar = tqdm(total=T + 1, desc=desc, disable=not progress, leave=False)
+    draw = partial(ssl_kernels.draw_ssl_noise, cfg, gens, n, d)
+    blocks = _blocks(T + 1, block, False, desc)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for start, length, noise in _prefetched(_blocks(T + 1, block, False, desc), draw):
+        for start, length, noise in ssl_kernels.prefetched_draws(blocks, draw):
             good, j_good = Wt, 0                                 # W_start, checked
             for j in range(length):
                 new, s, gT = step(Wt, noise, j)
                 if rec.wants(start + j):
-                    rec.record(Wt, ssl_value(Wt, s, alpha, n), gT)
+                    rec.record(Wt, ssl_kernels.ssl_value(Wt, s, alpha, n), gT)
                 Wt = new                                         # W_(start + j + 1)
                 t = start + j + 1
                 if t <= T and (t % CHECK_EVERY == 0 or j == length - 1 or t == T):
-                    if not _finite_below(Wt):                    # replay to the first bad step
-                        for jj in range(j_good, j + 1):
-                            good = step(good, noise, jj)[0]
-                            if not _finite_below(good):
-                                raise _divergence("SSL", cfgs, start + jj + 1,
-                                                  [np.swapaxes(good, 1, 2)], ["W"])
+                    if not _finite_below(Wt) and (bad := _first_bad_step(
+                            lambda st, jj, noise=noise: (step(st[0], noise, jj)[0],),
+                            (good,), range(j_good, j + 1))):
+                        raise _divergence("SSL", cfgs, start + bad[0] + 1,
+                                          [np.swapaxes(bad[1][0], 1, 2)], ["W"])
                     good, j_good = Wt, j + 1
             bar.update(length)
     bar.close()
@@ -477,7 +364,8 @@ def train_ssl(cfg: SSLConfig | None = None, progress: bool = False, block: int =
     return train_ssl_many([cfg or SSLConfig()], progress, block, None if W0 is None else [W0])[0]
 
 
-def train_ssl_many(cfgs, progress: bool = False, block: int = 200, W0s=None):
+def train_ssl_many(cfgs: Sequence[SSLConfig], progress: bool = False, block: int = 200,
+                   W0s: Sequence[ArrayLike | None] | None = None) -> list[Run]:
     """Train several SSL configurations in one vectorized loop (their seeds stacked).
 
     The configurations may differ in ``init``, ``seeds``, ``tau``, ``rho``, ``alpha`` and
@@ -485,7 +373,7 @@ def train_ssl_many(cfgs, progress: bool = False, block: int = 200, W0s=None):
     :func:`train_ssl` gives it alone (each seed has its own random streams).
     """
     cfgs = _compatible(cfgs, ("init", "seeds", "tau", "rho", "alpha", "noise"))
-    Ws, xs, datas, gens = [], [], [], []
+    Ws, datas, gens = [], [], []
     for i, cfg in enumerate(cfgs):
         W, data, g = init_ssl(cfg)
         if W0s is not None and W0s[i] is not None:
@@ -505,7 +393,7 @@ def train_ssl_many(cfgs, progress: bool = False, block: int = 200, W0s=None):
 
 
 # -- SL ----------------------------------------------------------------------------------------
-def init_sl(cfg: SLConfig):
+def init_sl(cfg: SLConfig) -> tuple[np.ndarray, np.ndarray, Data]:
     """Initial W (S, 2, d), F (S, 2) and the data."""
     if cfg.rng == "reference":
         W, F, data, _ = reference.setup(cfg, "sl")
@@ -516,17 +404,19 @@ def init_sl(cfg: SLConfig):
     return np.stack([w for w, _ in WF]), np.stack([f for _, f in WF]), data
 
 
-def sl_step(Wt, F, x, xT, y, beta, gamma, eta, want_loss=True):
+def sl_step(Wt: np.ndarray, F: np.ndarray, x: np.ndarray, xT: np.ndarray, y: np.ndarray,
+            beta: ArrayLike, gamma: ArrayLike, eta: float, want_loss: bool = True
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
     """W <- W - eta dJ/dW(W, F); then F <- F - eta dJ/dF(W_new, F).
 
     Works on Wt = W^T (S, d, 2); y (S, n, 1). Returns (Wt, F, loss, dJ/dW^T), the loss (None
     unless ``want_loss``) and the gradient at the old (W, F).
     """
     n = x.shape[1]
-    beta3, gamma2 = _col(beta, 3), _col(gamma, 2)
-    s = _sigmoid_(x @ Wt)                                    # s(w_k.x_i), (S, n, 2)
+    beta3, gamma2 = broadcast_rows(beta, 3), broadcast_rows(gamma, 2)
+    s = sigmoid_inplace(x @ Wt)                                    # s(w_k.x_i), (S, n, 2)
     h = s @ F[:, :, None]                                    # logits h_i, (S, n, 1)
-    r = _sigmoid_(h.copy()) if want_loss else _sigmoid_(h)
+    r = sigmoid_inplace(h.copy()) if want_loss else sigmoid_inplace(h)
     r -= y                                                   # r_i = s(h_i) - y_i
     c = s * s
     np.subtract(s, c, out=c)                                 # s'(u_ik) = s - s^2
@@ -539,8 +429,8 @@ def sl_step(Wt, F, x, xT, y, beta, gamma, eta, want_loss=True):
         reg = np.ravel(beta) * (Wt**2).sum(axis=(1, 2)) + np.ravel(gamma) * (F**2).sum(-1)
         loss = models.bce_with_logits(h, y).sum(axis=(1, 2)) + n * reg
     Wt = Wt - eta * gT
-    s = _sigmoid_(x @ Wt)
-    r = _sigmoid_(s @ F[:, :, None])
+    s = sigmoid_inplace(x @ Wt)
+    r = sigmoid_inplace(s @ F[:, :, None])
     r -= y
     gF = (np.swapaxes(s, 1, 2) @ r)[..., 0] + (2.0 * n) * gamma2 * F
     return Wt, F - eta * gF, loss, gT
@@ -551,7 +441,8 @@ def train_sl(cfg: SLConfig | None = None, progress: bool = False, block: int = 5
     return train_sl_many([cfg or SLConfig()], progress, block)[0]
 
 
-def train_sl_many(cfgs, progress: bool = False, block: int = 500):
+def train_sl_many(cfgs: Sequence[SLConfig], progress: bool = False, block: int = 500
+                  ) -> list[Run]:
     """Train several SL configurations in one vectorized loop (their seeds stacked).
 
     They may differ in ``seeds``, ``tau``, ``rho``, ``beta``, ``gamma`` and ``noise``.
@@ -584,17 +475,15 @@ def train_sl_many(cfgs, progress: bool = False, block: int = 500):
                 Wt, F = new, newF                                # step t + 1
                 if t < T and ((t + 1) % CHECK_EVERY == 0 or t == start + length - 1
                               or t + 1 == T):
-                    if not _finite_below(Wt, F):                 # replay to the first bad step
-                        gW, gF, t0 = good
-                        for tt in range(t0, t + 1):
-                            gW, gF = sl_step(gW, gF, x, xT, y, beta, gamma, eta, False)[:2]
-                            if not _finite_below(gW, gF):
-                                raise diverged(tt + 1, gW, gF)
+                    if not _finite_below(Wt, F) and (bad := _first_bad_step(
+                            lambda st, _: sl_step(*st, x, xT, y, beta, gamma, eta, False)[:2],
+                            good[:2], range(good[2], t + 1))):
+                        raise diverged(bad[0] + 1, *bad[1])
                     good = (Wt, F, t + 1)
     return _split(cfgs, rec, datas, with_F=True)
 
 
-def train(cfg, progress=False):
+def train(cfg: SSLConfig | SLConfig, progress: bool = False) -> Run:
     """Train an SSLConfig or an SLConfig."""
     if isinstance(cfg, SSLConfig):
         return train_ssl(cfg, progress=progress)

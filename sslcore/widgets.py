@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 try:  # ipywidgets comes with the book's requirements; the rest of sslcore works without it
     import ipywidgets as w
@@ -35,7 +38,9 @@ except ImportError:  # pragma: no cover
 MAX_AUTO_FRAMES = 16
 
 
-def slider(value, low, high, step, description, log=False, readout_format=None):
+def slider(value: float, low: float, high: float, step: float, description: str,
+           log: bool = False, readout_format: str | None = None
+           ) -> w.FloatSlider | w.FloatLogSlider:
     """A float slider (``log=True``: logarithmic, values low..high given as numbers)."""
     style = {"description_width": "initial"}
     if log:
@@ -47,12 +52,14 @@ def slider(value, low, high, step, description, log=False, readout_format=None):
                          readout_format=readout_format or ".3g")
 
 
-def int_slider(value, low, high, step, description):
+def int_slider(value: int, low: int, high: int, step: int, description: str) -> w.IntSlider:
+    """An integer slider."""
     return w.IntSlider(value=value, min=low, max=high, step=step, description=description,
                        continuous_update=False, style={"description_width": "initial"})
 
 
-def dropdown(options, value, description):
+def dropdown(options: Sequence | Mapping, value: object, description: str) -> w.Dropdown:
+    """A drop-down list of ``options`` (values, (label, value) pairs or label -> value)."""
     return w.Dropdown(options=options, value=value, description=description)
 
 
@@ -84,7 +91,46 @@ def _label(value, fmt):
     return str(value)
 
 
-def _main_selection(name, control, frames):
+def _slider_range(control: w.ValueWidget) -> tuple[float, float]:
+    """(lowest, highest) value of a numeric slider (a log slider's min/max are exponents)."""
+    if isinstance(control, w.FloatLogSlider):
+        return control.base ** control.min, control.base ** control.max
+    return control.min, control.max
+
+
+def _checked_frames(name: str, control: w.ValueWidget, frames: Iterable) -> list[float]:
+    """The ``frames`` given for the numeric slider ``name``: a non-empty list of finite numbers
+    in its range, as int (IntSlider) or float; ValueError naming the bad one otherwise."""
+    try:
+        values = list(frames)
+    except TypeError:
+        raise ValueError(f"frames: expected a list of values of {name!r}, got {frames!r}") \
+            from None
+    if not values:
+        raise ValueError(f"frames: empty list; give at least one value of {name!r} "
+                         "to precompute")
+    low, high = _slider_range(control)
+    for v in values:
+        if not isinstance(v, numbers.Real) or isinstance(v, bool) or not math.isfinite(v):
+            raise ValueError(f"frames: {v!r} is not a finite number (values of {name!r})")
+        if not (low * (1 - 1e-9) - 1e-12 <= v <= high * (1 + 1e-9) + 1e-12):
+            raise ValueError(f"frames: {v!r} is outside the {name!r} slider's range "
+                             f"[{low:.4g}, {high:.4g}]")
+    kind = int if isinstance(control, w.IntSlider) else float
+    return [kind(v) for v in values]
+
+
+def _sorted_with(values: Iterable, value: object) -> list:
+    """``values`` without near-duplicates, plus ``value`` if missing, sorted."""
+    unique = []
+    for v in [*values, value]:
+        if not any(_close(v, u) for u in unique):
+            unique.append(v)
+    return sorted(unique)
+
+
+def _main_selection(name: str, control: w.ValueWidget, frames: Iterable | None
+                    ) -> tuple[w.ValueWidget, list]:
     """The main control as a selection widget (with an integer ``index``) and its values.
 
     A selection widget (Dropdown, SelectionSlider, ...) is used as it is; a numeric slider
@@ -105,42 +151,11 @@ def _main_selection(name, control, frames):
     if not isinstance(control, (w.FloatSlider, w.FloatLogSlider, w.IntSlider)):
         raise ValueError(f"main: control {name!r} must be a numeric slider or a selection "
                          f"widget to be precomputed, got {type(control).__name__}")
-    if frames is None:
-        values = _slider_grid(name, control)
-    else:
-        try:
-            values = list(frames)
-        except TypeError:
-            raise ValueError(f"frames: expected a list of values of {name!r}, got {frames!r}") \
-                from None
-        if not values:
-            raise ValueError(f"frames: empty list; give at least one value of {name!r} "
-                             "to precompute")
-        for v in values:
-            if not isinstance(v, numbers.Real) or isinstance(v, bool) or not math.isfinite(v):
-                raise ValueError(f"frames: {v!r} is not a finite number (values of {name!r})")
-            low = control.base ** control.min if isinstance(control, w.FloatLogSlider) \
-                else control.min
-            high = control.base ** control.max if isinstance(control, w.FloatLogSlider) \
-                else control.max
-            if not (low * (1 - 1e-9) - 1e-12 <= v <= high * (1 + 1e-9) + 1e-12):
-                raise ValueError(f"frames: {v!r} is outside the {name!r} slider's range "
-                                 f"[{low:.4g}, {high:.4g}]")
-        if isinstance(control, w.IntSlider):
-            values = [int(v) for v in values]
-        else:
-            values = [float(v) for v in values]
-    unique = []
-    for v in values:
-        if not any(_close(v, u) for u in unique):
-            unique.append(v)
-    if not any(_close(control.value, u) for u in unique):
-        unique.append(control.value)
-    values = sorted(unique)
+    values = _slider_grid(name, control) if frames is None else \
+        _checked_frames(name, control, frames)
+    values = _sorted_with(values, control.value)
     default = next(i for i, v in enumerate(values) if _close(control.value, v))
-    fmt = getattr(control, "readout_format", None)
-    if isinstance(control, w.IntSlider):
-        fmt = None
+    fmt = None if isinstance(control, w.IntSlider) else getattr(control, "readout_format", None)
     selection = w.SelectionSlider(
         options=[(_label(v, fmt), v) for v in values], index=default,
         description=control.description, continuous_update=False,
@@ -158,7 +173,7 @@ def _in_ipython():
     return get_ipython() is not None
 
 
-def _frame_png(fn, values):
+def _frame_png(fn: Callable[..., Figure | None], values: Mapping[str, Any]) -> bytes:
     """PNG of ``fn(**values)``; if training diverges there (``training.DivergenceError``), of a
     figure showing the error's message instead."""
     from . import plots
@@ -178,7 +193,8 @@ def _frame_png(fn, values):
         plt.close(fig)
 
 
-def explorer(fn, main=None, frames=None, **controls):
+def explorer(fn: Callable[..., Figure | None], main: str | None = None,
+             frames: Iterable | None = None, **controls: w.ValueWidget) -> Explorer:
     """Controls (name -> widget) above a figure ``fn(**values)`` that also works without kernel.
 
     ``main`` names the control that changes the figure on the static website: the figure is
@@ -219,7 +235,8 @@ class Explorer(_VBox):
     updates), ``update()`` (redraw the shown frame for the current values).
     """
 
-    def __init__(self, fn, main, frames, controls):
+    def __init__(self, fn: Callable[..., Figure | None], main: str, frames: Iterable | None,
+                 controls: Mapping[str, w.ValueWidget]) -> None:
         selection, values = _main_selection(main, controls[main], frames)
         controls = {name: (selection if name == main else c) for name, c in controls.items()}
         defaults = {name: c.value for name, c in controls.items()}
@@ -252,7 +269,7 @@ class Explorer(_VBox):
         for control in controls.values():
             control.observe(self.update, names="value")
 
-    def update(self, _change=None):
+    def update(self, _change: Mapping[str, Any] | None = None) -> None:
         """Redraw the frame of the main control's current value for the current values.
 
         The browser's link has already switched the Stack; set it here too (a kernel

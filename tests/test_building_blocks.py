@@ -6,7 +6,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from sslcore import config, data, dynamics, models, theory, training, validation
+from sslcore import config, data, dynamics, models, ssl_kernels, theory, training, validation
 
 
 def test_validation_accepts_numbers_and_rejects_bools_and_strings():
@@ -70,10 +70,13 @@ def test_ssl_step_views_is_a_step_along_models_ssl_gradient():
     x = rng.standard_normal((S, n, d))
     noise = rng.standard_normal((S, 2, n, d))
     Wt = np.swapaxes(W, 1, 2).copy()
-    new, _, gT = training.ssl_step_views(Wt, x, noise, rho, alpha, eta)
-    want = models.ssl_gradient(W, x + rho * noise[:, 0], x + rho * noise[:, 1], alpha)
+    new, s, gT = ssl_kernels.ssl_step_views(Wt, x, noise, rho, alpha, eta)
+    x1, x2 = x + rho * noise[:, 0], x + rho * noise[:, 1]
+    want = models.ssl_gradient(W, x1, x2, alpha)
     assert np.allclose(np.swapaxes(gT, 1, 2), want, rtol=1e-12, atol=1e-12)
     assert np.allclose(np.swapaxes(new, 1, 2), W + eta * want, rtol=1e-12, atol=1e-12)
+    assert np.allclose(ssl_kernels.ssl_value(Wt, s, alpha, n),
+                       models.ssl_objective(W, x1, x2, alpha), rtol=1e-12)
 
 
 def test_sl_step_follows_models_sl_gradients():
@@ -96,7 +99,16 @@ def test_sl_step_follows_models_sl_gradients():
 
 def test_in_place_sigmoid_kernel_matches_models_sigmoid():
     u = np.linspace(-30, 30, 301)
-    assert np.array_equal(training._sigmoid_(u.copy()), models.sigmoid(u))
+    v = u.copy()
+    assert ssl_kernels.sigmoid_inplace(v) is v
+    assert np.array_equal(v, models.sigmoid(u))
+
+
+def test_broadcast_rows_gives_one_value_per_row():
+    assert ssl_kernels.broadcast_rows(0.5, 3).shape == (1, 1, 1)
+    col = ssl_kernels.broadcast_rows(np.array([1.0, 2.0]), 4)
+    assert col.shape == (2, 1, 1, 1)
+    assert np.array_equal((col * np.ones((2, 3, 4, 5)))[:, 2, 3, 4], [1.0, 2.0])
 
 
 def test_ascent_kernel_steps_along_the_objective_gradient():

@@ -108,7 +108,8 @@ def _third_derivative_sup(obj, W0, radius, S, rng, n=80):
         xi, h = rng.normal(size=(2, m))
         xi *= radius * rng.uniform() ** (1 / m) / np.linalg.norm(xi)
         h = np.eye(m)[i] if i < m else h / np.linalg.norm(h)
-        J = [S.T @ obj.hessian(W0 + (S @ (xi + e * h)).reshape(W0.shape)) @ S for e in (1e-4, -1e-4)]
+        J = [S.T @ obj.hessian(W0 + (S @ (xi + e * h)).reshape(W0.shape)) @ S
+             for e in (1e-4, -1e-4)]
         worst = max(worst, np.linalg.norm(J[0] - J[1], 2) / 2e-4)
     return worst
 
@@ -140,8 +141,8 @@ def test_lipschitz_bound_is_an_upper_bound(kind, precondition):
     mu = np.zeros((4, d))
     mu[:, 0], mu[:, 1] = [1, 1, -1, -1], [0, TAU, 0, TAU]
     obj = {"population": Objective.population(TAU, rho, ALPHA, d),
-           "averaged": Objective.averaged(mu[rng.integers(0, 4, 20)] + rho * rng.normal(size=(20, d)),
-                                          rho, ALPHA),
+           "averaged": Objective.averaged(
+               mu[rng.integers(0, 4, 20)] + rho * rng.normal(size=(20, d)), rho, ALPHA),
            "simplified": Objective.simplified(TAU, ALPHA, d)}[kind]
     W0 = np.array([[3.0, 0.8, 0.2], [-0.5, 1.2, 0.0]])
     S = np.eye(6)

@@ -5,9 +5,19 @@ import pytest
 from scipy.integrate import quad
 
 from sslcore.models import sigmoid, sigmoid_derivative
-from sslcore.theory import (SIGMOID_SUP, SIGMOID_TAIL, Objective, g, gauss_hermite,
-                            newton_critical_point, phi, phi_pop, psi, simplified_optimum,
-                            smoothed_sigmoid)
+from sslcore.theory import (
+    SIGMOID_SUP,
+    SIGMOID_TAIL,
+    Objective,
+    g,
+    gauss_hermite,
+    newton_critical_point,
+    phi,
+    phi_pop,
+    psi,
+    simplified_optimum,
+    smoothed_sigmoid,
+)
 
 TAU, ALPHA = 7.0, 1 / 800
 
@@ -20,7 +30,8 @@ def clusters(d, tau=TAU):
 
 
 def central_differences(f, W, h=1e-5):
-    """Jacobian of f (any output shape) over W's entries by central differences, (f.size, W.size)."""
+    """Jacobian of f (any output shape) over W's entries by central differences,
+    (f.size, W.size)."""
     cols = []
     for i in range(W.size):
         E = np.zeros(W.size)
@@ -130,9 +141,11 @@ def test_quadrature_error_below_1e_12(order):
     """40 Gauss-Hermite nodes: |error| < 1e-12 for sigma <= 0.8, < 1e-10 for sigma = 1."""
     for sigma, bound in [(0.05, 1e-12), (0.3, 1e-12), (0.8, 1e-12), (1.0, 1e-10)]:
         for u in [-12.0, -3.0, 0.0, 1.7, 6.0, 15.0]:
-            f = lambda z: sigmoid_derivative(u + sigma * z, order) * np.exp(-z * z / 2)  # noqa: E731
+            def f(z, u=u, sigma=sigma):
+                return sigmoid_derivative(u + sigma * z, order) * np.exp(-z * z / 2)
             ref = quad(f, -40, 40, epsabs=1e-16, epsrel=1e-14, limit=400,
-                       points=[(-u - 3) / sigma, -u / sigma, (-u + 3) / sigma])[0] / np.sqrt(2 * np.pi)
+                       points=[(-u - 3) / sigma, -u / sigma, (-u + 3) / sigma])[0]
+            ref /= np.sqrt(2 * np.pi)
             assert abs(smoothed_sigmoid(u, sigma, order) - ref) < bound
     # fewer nodes are visibly worse at sigma = 2: the test can tell
     f = lambda z: sigmoid(0.5 + 2 * z) * np.exp(-z * z / 2)  # noqa: E731

@@ -3,7 +3,14 @@ import pytest
 
 from sslcore import Run, SLConfig, SSLConfig, loop_impl, models, train_sl, train_ssl
 from sslcore.data import sample_points
-from sslcore.training import ssl_step_projected, ssl_step_views, train_sl_many, train_ssl_many
+from sslcore.ssl_kernels import (
+    draw_ssl_noise,
+    prefetched_draws,
+    qr2,
+    ssl_step_projected,
+    ssl_step_views,
+)
+from sslcore.training import train_sl_many, train_ssl_many
 
 SMALL = dict(seeds=(0, 1, 2), T=30, record_every=5)
 
@@ -27,13 +34,13 @@ def test_reference_sl_matches_loop_implementation():
 
 def test_reference_mode_leaves_global_generators_alone():
     import random
-    np.random.seed(123)
+    np.random.seed(123)  # noqa: NPY002 (the global generator is what this test watches)
     random.seed(123)
     train_ssl(SSLConfig(rng="reference", seeds=(0,), T=3))
-    a, b = np.random.random(), random.random()
-    np.random.seed(123)
+    a, b = np.random.random(), random.random()  # noqa: NPY002
+    np.random.seed(123)  # noqa: NPY002
     random.seed(123)
-    assert (a, b) == (np.random.random(), random.random())
+    assert (a, b) == (np.random.random(), random.random())  # noqa: NPY002
 
 
 # -- the two samplers agree in law ------------------------------------------------------------
@@ -198,8 +205,6 @@ def test_cached_runs_are_identical_and_keyed_by_config(tmp_path, monkeypatch):
 
 
 def test_qr2_equals_lapack_qr_including_degenerate_rows():
-    from sslcore.training import qr2
-
     rng = np.random.default_rng(3)
     Wt = rng.standard_normal((50, 10, 2)) * rng.choice([1e-3, 1.0, 1e3], size=(50, 1, 1))
     Wt[0, :, 1] = 2.0 * Wt[0, :, 0]                          # parallel columns
@@ -212,3 +217,19 @@ def test_qr2_equals_lapack_qr_including_degenerate_rows():
     np.testing.assert_allclose(R, R0, atol=1e-12 * np.abs(R0).max())
     np.testing.assert_allclose(np.swapaxes(Q, 1, 2) @ Q, np.broadcast_to(np.eye(2), (50, 2, 2)),
                                atol=1e-12)
+
+
+@pytest.mark.parametrize("sampler", ["views", "projected"])
+def test_prefetched_draws_are_the_numbers_of_drawing_in_the_loop(sampler):
+    cfg = SSLConfig(seeds=(0, 1), sampler=sampler)
+    n, d, blocks = 3, 4, [(0, 5), (5, 5), (10, 2)]
+    gens = [np.random.default_rng(s) for s in (0, 1)]
+    ahead = list(prefetched_draws(blocks, lambda k: draw_ssl_noise(cfg, gens, n, d, k)))
+    gens = [np.random.default_rng(s) for s in (0, 1)]
+    for (start, length), (s0, l0, got) in zip(blocks, ahead):
+        want = draw_ssl_noise(cfg, gens, n, d, length)
+        assert (s0, l0) == (start, length)
+        got, want = (got, want) if sampler == "projected" else ((got,), (want,))
+        assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+    shapes = [a.shape for a in ahead[0][2]] if sampler == "projected" else [ahead[0][2].shape]
+    assert shapes == ([(2, 5, 6, 2), (2, 5, 4, 2)] if sampler == "projected" else [(2, 5, 2, 3, 4)])

@@ -139,7 +139,8 @@ def test_a_dropdown_can_be_the_main_control():
 
 
 @pytest.mark.parametrize("kw, match", [
-    (dict(main="tau", frames=[1.0]), r"main: 'tau' is not one of the controls \('a', 'b', 'kind'\)"),
+    (dict(main="tau", frames=[1.0]),
+     r"main: 'tau' is not one of the controls \('a', 'b', 'kind'\)"),
     (dict(frames=[1.0]), r"main: name the control"),
     (dict(main="a", frames=[]), r"frames: empty list; give at least one value of 'a'"),
     (dict(main="a", frames=[1.0, 7.0]), r"frames: 7.0 is outside the 'a' slider's range"),
