@@ -14,14 +14,11 @@ import argparse
 import io
 import time
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from sslcore import comparison, convergence, ift_figures, plots, widgets
+from sslcore.config import RHO
 
-from sslcore import comparison, convergence, ift_figures, plots, widgets  # noqa: E402
-
-RHO = 10 ** -1.5
 # (name, function, settings): the sliders' defaults and extremes in chapters/*.ipynb
 WIDGETS = [
     ("ch1 sample", plots.sample_figure,
@@ -81,6 +78,7 @@ def one_update(fn, kwargs):
 
 
 def main():
+    plt.switch_backend("Agg")   # figures are rendered to PNG bytes, never shown
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--repeat", type=int, default=2)
     args = p.parse_args()

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pickle
 import re
 import shutil
@@ -225,6 +224,7 @@ def points_reference(ag_zip: str | Path) -> GradingResults:
     """GradingResults holding the zip's test files, not run: the points of every question, so
     that grades.csv has its question columns even when every submission failed."""
     import zipfile
+
     from otter.test_files import GradingResults
     from otter.test_files.exception_test import ExceptionTestFile
     with zipfile.ZipFile(ag_zip) as z:

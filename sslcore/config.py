@@ -87,7 +87,7 @@ class _Common:
     record_every: int = 10
 
     def _check_common(self) -> None:
-        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
+        set_ = lambda k, v: object.__setattr__(self, k, v)
         d = integer("d", self.d, 2, rule="d >= 2")
         set_("d", d)
         set_("n", d * d if self.n is None else integer("n", self.n, 1, rule="n >= 1"))

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .config import D, TAU
+from .config import TAU, D
 
 
 def cluster_means(d: int, tau: float) -> np.ndarray:
@@ -88,7 +88,7 @@ def points_from_clusters(c: np.ndarray, noise: np.ndarray, d: int, tau: float, r
     mu = cluster_means(d, tau)
     x = mu[c] + rho * (noise[..., None] if quirk else noise)
     order = np.argsort(c >= 2, axis=-1, kind="stable")
-    take = lambda a: np.take_along_axis(a, order, axis=1)  # noqa: E731
+    take = lambda a: np.take_along_axis(a, order, axis=1)
     c = take(c)
     x = np.take_along_axis(x, order[..., None], axis=1)
     return Data(x=x, c=c, y=(c >= 2).astype(np.float64), z=(c % 2).astype(np.float64))

@@ -21,7 +21,7 @@ from matplotlib.ticker import MaxNLocator
 from . import analysis, plots
 from .config import ALPHA, RHO, TAU
 from .ift import IFTResult
-from .ift_studies import MODES, population_ift
+from .ift_studies import MODES, first_failing_rho, population_ift
 from .theory import g, simplified_optimum
 from .validation import integer, real
 
@@ -30,12 +30,6 @@ __all__ = ["sweep_figure", "ift_explorer", "ift_table_rows", "format_rows", "TAB
 
 BOUND_COLOR = "#b8860b"   # verified balls and bounds (not red: red is SL in this book)
 
-
-
-def _threshold(rhos, holds):
-    """The first rho (in increasing order) at which ``holds`` turns False, or NaN."""
-    bad = np.flatnonzero(~holds)
-    return rhos[bad[0]] if len(bad) else np.nan
 
 
 def sweep_figure(sw: Mapping[str, np.ndarray], mark_rhos: Mapping[str, float] | None = None
@@ -60,7 +54,7 @@ def sweep_figure(sw: Mapping[str, np.ndarray], mark_rhos: Mapping[str, float] | 
                 label=f"bound, $\\tau$ = {tau:g}")
         bx.plot(rhos, sw["jacobian_variation"][i] / sw["allowed_variation"][i], color=col, lw=1.0,
                 ls="--")
-        t = _threshold(rhos, h)
+        t = first_failing_rho(rhos, h)
         if np.isfinite(t):
             for a in (ax, bx):
                 a.axvline(t, color=col, ls=":", lw=1.0)
@@ -112,7 +106,7 @@ def ift_explorer(rho: float = RHO, tau: float = TAU, alpha: float = ALPHA,
                    va="center", transform=a.transAxes)
         fig.suptitle(f"rho = {rho:.3g}, tau = {tau:.3g}", fontsize=10)
         return fig
-    get = lambda f: np.array([getattr(res[m], f) for m in MODES])  # noqa: E731
+    get = lambda f: np.array([getattr(res[m], f) for m in MODES])
     ax.bar(x - 0.2, get("radius"), 0.4, color=plots.COLORS["ssl"], label="IFT radius $r$")
     ax.bar(x + 0.2, get("root_distance"), 0.4, color=plots.COLORS["ssl_sign"],
            label="Newton root distance")
@@ -257,7 +251,7 @@ def iterates_figure(x0: np.ndarray, pop_root: np.ndarray, pop_radius: float,
 def _iterate_planes(ax: Axes, zx: Axes, x0, pop_root, pop_radius, study, W_long, W_4000):
     """The two (w_k1, w_k2) panels of :func:`iterates_figure` (no legends)."""
     mirror = np.array([[1.0, 1.0], [-1.0, 1.0]])                        # (neuron, coordinate)
-    flat = lambda W: (np.asarray(W)[..., :2] * mirror).reshape(-1, 2)   # noqa: E731
+    flat = lambda W: (np.asarray(W)[..., :2] * mirror).reshape(-1, 2)
     ax.scatter(*flat(W_4000).T, s=14, marker="x", color=plots.COLORS["ssl_sign"],
                label="$T$ = 4000 weights")
     ax.scatter(*flat(study["root"]).T, s=28, facecolors="none", edgecolors=plots.COLORS["ssl"],

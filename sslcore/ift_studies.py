@@ -40,6 +40,13 @@ def quadrature_difference(obj: Objective, W: ArrayLike, n_ref: int = 80) -> tupl
 
 
 # ============================================================================ population sweeps
+def first_failing_rho(rhos: ArrayLike, holds: ArrayLike) -> float:
+    """The first rho (rhos in increasing order) at which ``holds`` turns False, or NaN."""
+    rhos, holds = np.asarray(rhos, dtype=float), np.asarray(holds, dtype=bool)
+    bad = np.flatnonzero(~holds)
+    return float(rhos[bad[0]]) if len(bad) else float("nan")
+
+
 def population_ift(tau: float = TAU, rho: float = RHO, alpha: float = ALPHA, mode: str = "2d",
                    n_samples: int = 50, seed: int = 0, find_root: bool = True
                    ) -> IFTResult | None:

@@ -10,7 +10,6 @@ import random
 
 import numpy as np
 
-
 W11, W21, W12, W22 = (0, 0), (1, 0), (0, 1), (1, 1)  # index of w_kj in W (neuron k, coordinate j)
 
 

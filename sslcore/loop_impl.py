@@ -15,7 +15,7 @@ import random
 
 import numpy as np
 
-from .config import ALPHA, BETA, ETA, GAMMA, RHO, TAU
+from .config import ALPHA, BETA, ETA, GAMMA, RHO, TAU, D
 from .training import MAX_WEIGHT, DivergenceError
 
 
@@ -48,12 +48,12 @@ def _data(n: int, d: int, tau: float, rho: float) -> list[tuple[list[float], int
         mu[1] = tau if labels[i] in (2, 4) else 0.0
         e = np.random.normal(0, 1)
         points.append(([mu[j] + rho * e for j in range(d)], labels[i]))
-    plus = [(x, l) for x, l in points if l in (1, 2)]
-    minus = [(x, l) for x, l in points if l in (3, 4)]
+    plus = [(x, lab) for x, lab in points if lab in (1, 2)]
+    minus = [(x, lab) for x, lab in points if lab in (3, 4)]
     return plus + minus
 
 
-def ssl_run(seed: int, T: int, d: int = 10, n: int = 100, tau: float = TAU, rho: float = RHO,
+def ssl_run(seed: int, T: int, d: int = D, n: int = D ** 2, tau: float = TAU, rho: float = RHO,
             alpha: float = ALPHA, eta: float = ETA, init: str = "near") -> list[list[float]]:
     """Final W (2 x d nested list) of one SSL run."""
     np.random.seed(seed)
@@ -87,7 +87,7 @@ def ssl_run(seed: int, T: int, d: int = 10, n: int = 100, tau: float = TAU, rho:
     return W
 
 
-def sl_run(seed: int, T: int, d: int = 10, n: int = 100, tau: float = TAU, rho: float = RHO,
+def sl_run(seed: int, T: int, d: int = D, n: int = D ** 2, tau: float = TAU, rho: float = RHO,
            beta: float = BETA, gamma: float = GAMMA, eta: float = ETA
            ) -> tuple[list[list[float]], list[float]]:
     """Final (W, F) of one SL run: W step with the current F, then F with the new W."""

@@ -97,7 +97,8 @@ def sl_forward(W: np.ndarray, F: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def bce_with_logits(h: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Binary cross-entropy of s(h) against y: softplus(h) - y h = (1 - y) softplus(h) + y softplus(-h).
+    """Binary cross-entropy of s(h) against y:
+    softplus(h) - y h = (1 - y) softplus(h) + y softplus(-h).
 
     The second form, with softplus(h) = log(1 + e^h) = logaddexp(0, h), neither overflows nor
     loses the tiny losses of confident correct predictions.

@@ -20,7 +20,7 @@ from matplotlib.text import Text
 from numpy.typing import ArrayLike
 
 from . import analysis
-from .config import NOISES, RHO, TAU
+from .config import NOISES, RHO, TAU, D
 from .data import Data
 from .validation import choice, integer, real
 
@@ -58,7 +58,7 @@ def use_style() -> None:
     _install_png_formatter()
 
 
-def _visible_texts(artist: Artist) -> Iterator[Text]:
+def visible_texts(artist: Artist) -> Iterator[Text]:
     """Non-empty Text artists reachable from ``artist`` through visible artists only."""
     from matplotlib.text import Text
 
@@ -67,13 +67,13 @@ def _visible_texts(artist: Artist) -> Iterator[Text]:
     if isinstance(artist, Text) and artist.get_text().strip():
         yield artist
     for child in artist.get_children():
-        yield from _visible_texts(child)
+        yield from visible_texts(child)
 
 
 def min_text_px(fig: Figure, dpi: float | None = None) -> float:
     """Smallest visible text of ``fig`` in image pixels: font size (pt) * dpi / 72."""
     dpi = fig.dpi if dpi is None else dpi
-    sizes = [t.get_fontsize() for t in _visible_texts(fig)]
+    sizes = [t.get_fontsize() for t in visible_texts(fig)]
     return min(sizes) * dpi / 72 if sizes else float("inf")
 
 
@@ -342,7 +342,7 @@ def _view_panel(ax: Axes, i: int, x: np.ndarray, x1: np.ndarray, x2: np.ndarray,
     ax.tick_params(labelsize=SMALL)
 
 
-def sample_figure(tau: float = TAU, rho: float = RHO, n: int = 100, seed: int = 0, d: int = 10,
+def sample_figure(tau: float = TAU, rho: float = RHO, n: int = D ** 2, seed: int = 0, d: int = D,
                   noise: str = "isotropic") -> Figure:
     """Figure of one sample (``sslcore.data.sample_points``): the (e1, e2) plane and x_2 by label.
 

@@ -30,9 +30,9 @@ from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
 from . import analysis, models
-from .config import TAU
-from .validation import choice, integer, real
+from .config import TAU, D
 from .data import Data, sample, streams
+from .validation import choice, integer, real
 
 TARGETS = ("y", "z")
 FEATURES = ("sigmoid", "linear", "raw")
@@ -56,7 +56,8 @@ def features(W: ArrayLike, x: ArrayLike) -> np.ndarray:
     W = _seed_weights(W)
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3 or x.shape[0] != W.shape[0] or x.shape[2] != W.shape[2]:
-        raise ValueError(f"x has shape {x.shape}: expected ({W.shape[0]}, m, {W.shape[2]}) for W {W.shape}")
+        raise ValueError(f"x has shape {x.shape}: expected ({W.shape[0]}, m, {W.shape[2]}) "
+                         f"for W {W.shape}")
     return models.sigmoid(x @ np.swapaxes(W, 1, 2))
 
 
@@ -86,7 +87,8 @@ def logistic_gradient(theta: np.ndarray, X: np.ndarray, y: np.ndarray, l2: float
     """Gradient of :func:`logistic_loss` with respect to theta, shape (S, p + 1)."""
     A = _design(X)
     r = models.sigmoid((A @ theta[..., None])[..., 0]) - y     # residuals (S, m)
-    return (np.swapaxes(A, 1, 2) @ r[..., None])[..., 0] / X.shape[1] + _penalty(X.shape[-1], l2) * theta
+    data = (np.swapaxes(A, 1, 2) @ r[..., None])[..., 0] / X.shape[1]
+    return data + _penalty(X.shape[-1], l2) * theta
 
 
 def logistic_hessian(theta: np.ndarray, X: np.ndarray, y: np.ndarray, l2: float
@@ -129,9 +131,10 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, l2: float = 1e-4, max_iter: int = 1
         decrement = (g * delta).sum(-1)
         cand = theta[:, None, :] - steps[None, :, None] * delta[:, None, :]   # (S, K, p + 1)
         h = _design(X) @ np.swapaxes(cand, 1, 2)                               # (S, m, K)
-        c_loss = models.bce_with_logits(h, y[..., None]).mean(1) + 0.5 * l2 * (cand[..., 1:] ** 2).sum(-1)
+        c_loss = (models.bce_with_logits(h, y[..., None]).mean(1)
+                  + 0.5 * l2 * (cand[..., 1:] ** 2).sum(-1))
         ok = c_loss <= loss[:, None] - 1e-4 * steps[None] * decrement[:, None]  # Armijo
-        k = np.where(ok.any(1), ok.argmax(1), len(steps) - 1)                   # largest step that works
+        k = np.where(ok.any(1), ok.argmax(1), len(steps) - 1)   # largest step that works
         accept = ok.any(1)
         theta = np.where(accept[:, None], cand[np.arange(S), k], theta)
         loss = np.where(accept, c_loss[np.arange(S), k], loss)
@@ -172,7 +175,7 @@ def standardize(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np
 
 
 # ------------------------------------------------------------------ probing trained weights
-def probe_samples(seeds: Iterable[int], n_train: int, n_test: int | None = None, d: int = 10,
+def probe_samples(seeds: Iterable[int], n_train: int, n_test: int | None = None, d: int = D,
                   tau: float = TAU, rho: float | None = None, noise: str = "isotropic"
                   ) -> tuple[Data, Data]:
     """Fresh (train, test) samples per seed from ``streams(seed, "probe")``: the training
@@ -234,8 +237,8 @@ def probe_accuracy(W: ArrayLike, target: str = "y", seeds: Iterable[int] | None 
     correct = predict(theta, X_te) == y_te
     if not by_cluster:
         return correct.mean(-1)
-    return np.stack([np.where(test.c == k, correct, 0).sum(-1) / np.maximum((test.c == k).sum(-1), 1)
-                     for k in range(4)], -1)
+    in_k = [test.c == k for k in range(4)]
+    return np.stack([np.where(m, correct, 0).sum(-1) / np.maximum(m.sum(-1), 1) for m in in_k], -1)
 
 
 def z_accuracy_limit(W: ArrayLike, tau: float = TAU, rho: float | None = None) -> np.ndarray:
@@ -263,7 +266,8 @@ def z_accuracy_limit(W: ArrayLike, tau: float = TAU, rho: float | None = None) -
 
 
 def mean_ci(values: ArrayLike, z: float = 1.96) -> tuple[float, float]:
-    """(mean, half-width) of the 95% interval mean +- z std/sqrt(S) over seeds (as the paper's bands)."""
+    """(mean, half-width) of the 95% interval mean +- z std/sqrt(S) over seeds (as the paper's
+    bands)."""
     v = np.asarray(values, dtype=np.float64)
     if v.ndim != 1 or v.size < 2:
         raise ValueError(f"values has shape {v.shape}: expected one value per seed, at least 2")

@@ -23,7 +23,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from numpy.typing import ArrayLike
 
 from . import analysis, models
-from .config import BETA, GAMMA, RHO, TAU, SLConfig, SSLConfig
+from .config import BETA, GAMMA, RHO, TAU, D, SLConfig, SSLConfig
 from .data import cluster_means
 from .theory import newton_critical_point
 from .training import Run, sl_step
@@ -72,7 +72,7 @@ class SLPopulation:
     """
 
     def __init__(self, tau: float = TAU, rho: float = RHO, beta: float = BETA,
-                 gamma: float = GAMMA, d: int = 10, n_nodes: int = 12,
+                 gamma: float = GAMMA, d: int = D, n_nodes: int = 12,
                  rule: tuple[ArrayLike, ArrayLike] | None = None) -> None:
         import torch
 

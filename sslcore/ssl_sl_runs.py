@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import analysis
-from .config import ALPHA, RHO, TAU, SLConfig, SSLConfig
+from .config import ALPHA, RHO, TAU, D, SLConfig, SSLConfig
 from .training import Run, train_sl_many, train_ssl_many
 
 __all__ = ["PhaseDiagram", "phase_diagram", "live_runs"]
@@ -38,7 +38,7 @@ class PhaseDiagram:
 
 
 def phase_diagram(taus: ArrayLike, rhos: ArrayLike, seeds: int = 3, T: int = 4000,
-                  sl_T: int = 4000, d: int = 10) -> PhaseDiagram:
+                  sl_T: int = 4000, d: int = D) -> PhaseDiagram:
     """Train SSL (near init) and SL at every (tau, rho) with ``seeds`` seeds: one call of
     ``train_ssl_many`` and one of ``train_sl_many`` (all grid points stacked)."""
     taus = np.asarray(taus, dtype=float)

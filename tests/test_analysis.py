@@ -43,7 +43,8 @@ def test_cosine_normalized_other_and_summary():
 def test_mean_band_is_196_standard_errors():
     v = np.arange(20.0)[:, None] * np.ones((1, 3))
     mean, lo, hi = analysis.mean_band(v)
-    assert np.allclose(mean, 9.5) and np.allclose(hi - mean, 1.96 * np.std(np.arange(20.0)) / np.sqrt(20))
+    half = 1.96 * np.std(np.arange(20.0)) / np.sqrt(20)
+    assert np.allclose(mean, 9.5) and np.allclose(hi - mean, half)
 
 
 def test_data_label_uncorrelated_with_e2_and_augmentation_scale():

@@ -11,8 +11,7 @@ import re
 import numpy as np
 import pytest
 
-from sslcore import analysis, models, theory
-from sslcore import dynamics
+from sslcore import analysis, dynamics, models, theory
 from sslcore.checkers import a1, a2, a3
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
@@ -261,7 +260,7 @@ def test_newton_checker_rejects(wrong, message):
 
 def test_newton_parts_give_partial_credit():
     """A silent return instead of RuntimeError fails the no-convergence part only."""
-    wrong = lambda *a, **k: _newton(*a, **k, fail="return")       # noqa: E731
+    wrong = lambda *a, **k: _newton(*a, **k, fail="return")
     a2.newton_linear(wrong)
     a2.newton_critical_points(wrong)
     with pytest.raises(AssertionError, match="returning the last iterate silently"):
@@ -394,7 +393,8 @@ def test_condition_is_graded_with_a_correct_ift_constants():
 def test_reference_condition_matches_the_chapter_functions():
     from sslcore import ift_studies
     for rho in (0.03, 0.045, 0.055):
-        res = ift_studies.population_ift(7.0, rho, 1 / 800, "2d", n_samples=20, seed=0, find_root=False)
+        res = ift_studies.population_ift(7.0, rho, 1 / 800, "2d", n_samples=20, seed=0,
+                                         find_root=False)
         assert a2.reference_condition_holds(rho) == res.holds_sampled
         full = ift_studies.population_ift(7.0, rho, 1 / 800, "full", n_samples=20, seed=0,
                                  find_root=False)

@@ -43,7 +43,8 @@ def test_publishing_is_one_setting_and_off_until_set():
     assert cfg["repository"]["url"] in ("", None) or "example" not in cfg["repository"]["url"]
     assert cfg["html"]["use_repository_button"] is False      # the extension decides
     assert cfg["sphinx"]["local_extensions"] == {"book_pages": "_ext"}
-    spec = importlib.util.spec_from_file_location("book_pages", os.path.join(ROOT, "_ext", "book_pages.py"))
+    spec = importlib.util.spec_from_file_location("book_pages",
+                                                  os.path.join(ROOT, "_ext", "book_pages.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     for url, button in (("", False), ("https://github.com/o/n", True)):

@@ -6,7 +6,8 @@ import os
 import pytest
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
-spec = importlib.util.spec_from_file_location("audit_chapters", os.path.join(ROOT, "scripts", "audit_chapters.py"))
+spec = importlib.util.spec_from_file_location("audit_chapters",
+                                              os.path.join(ROOT, "scripts", "audit_chapters.py"))
 audit_chapters = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(audit_chapters)
 
@@ -33,13 +34,15 @@ def test_audit_catches_a_violation(tmp_path):
     p = tmp_path / "x.ipynb"
     p.write_text(json.dumps(nb))
     problems = " ".join(audit_chapters.audit(str(p)))
-    for word in ("jumps", "exercises", "objectives", "summary", "widget", "my_loss", "not executed"):
+    words = ("jumps", "exercises", "objectives", "summary", "widget", "my_loss", "not executed")
+    for word in words:
         assert word in problems
 
 
 def test_audit_requires_the_chapter_prefix_on_labels(tmp_path):
     import json
-    md = "```{prf:theorem} T\n:label: thm-ift\n\nx\n```\n```{exercise} E\n:label: ex-ch5-ok\n\ny\n```"
+    md = ("```{prf:theorem} T\n:label: thm-ift\n\nx\n```\n"
+          "```{exercise} E\n:label: ex-ch5-ok\n\ny\n```")
     nb = {"cells": [{"cell_type": "markdown", "source": [md], "metadata": {}}],
           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     p = tmp_path / "05_x.ipynb"

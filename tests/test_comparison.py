@@ -2,9 +2,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from sslcore import (SLConfig, SSLConfig, analysis, comparison, experiments, models, sl_theory,
-                     ssl_sl_runs, timing)
-from sslcore.data import cluster_means, sample_points
+from sslcore import (
+    SLConfig,
+    SSLConfig,
+    analysis,
+    comparison,
+    experiments,
+    models,
+    sl_theory,
+    ssl_sl_runs,
+    timing,
+)
+from sslcore.data import cluster_means
 from sslcore.training import train_sl, train_ssl, train_ssl_many
 
 
@@ -49,13 +58,13 @@ def test_e2_hessian_matches_finite_differences():
     data, reg = sl_theory.e2_hessian(W, F, x, y, beta)
     H = data + reg * np.eye(2)
     eps = 1e-6
-    for l in range(2):
+    for k in range(2):
         Wp, Wm = W.copy(), W.copy()
-        Wp[:, l, 1] += eps
-        Wm[:, l, 1] -= eps
+        Wp[:, k, 1] += eps
+        Wm[:, k, 1] -= eps
         fd = (models.sl_gradients(Wp, F, x, y, beta, 0.0)[0][:, :, 1]
               - models.sl_gradients(Wm, F, x, y, beta, 0.0)[0][:, :, 1]) / (2 * eps)
-        assert np.allclose(fd, H[:, :, l], rtol=1e-6, atol=1e-7)
+        assert np.allclose(fd, H[:, :, k], rtol=1e-6, atol=1e-7)
 
 
 def test_population_e2_curvature_dwarfs_weight_decay():
@@ -277,6 +286,7 @@ def _bar_series(ax):
 @pytest.mark.parametrize("source", ["paper", "chapter"])
 def test_projection_counts_side_by_side_with_integer_ticks(paper_like, source):
     from matplotlib.colors import to_rgba
+
     from sslcore import plots
     if source == "paper":
         fig = experiments.paper_figures(paper_like)["projections.png"]

@@ -3,8 +3,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from sslcore import convergence, dynamics
-from sslcore import theory
+from sslcore import convergence, dynamics, theory
 from sslcore.config import SSLConfig
 from sslcore.training import train_ssl
 
@@ -67,7 +66,8 @@ def test_fit_rate_window_ignores_a_plateau():
     steps = np.arange(0, 4000)
     dist = np.maximum(0.999 ** steps, 1e-1)       # plateau after about 2300 steps
     assert dynamics.fit_rate(steps, dist, stop=2000).contraction == pytest.approx(0.999, rel=1e-12)
-    assert dynamics.fit_rate(steps, dist).contraction > 0.9992    # whole range is biased by the plateau
+    # the whole range is biased by the plateau
+    assert dynamics.fit_rate(steps, dist).contraction > 0.9992
 
 
 def test_fit_rate_rejects_bad_input():
@@ -144,7 +144,8 @@ def test_ascent_other_coordinates_decouple_and_shrink_exactly():
 def test_ascent_converges_at_the_predicted_rate():
     W0 = theory.simplified_optimum(TAU, ALPHA, 2) + np.array([[0.3, -0.2], [-0.1, 0.25]])
     steps, W = dynamics.ascent(W0, T=12_000, lr=0.1, record_every=100)
-    fit = dynamics.fit_rate(steps, dynamics.plane_distance(W, theory.simplified_optimum(TAU, ALPHA, 2)), 3000, 10_000)
+    dist = dynamics.plane_distance(W, theory.simplified_optimum(TAU, ALPHA, 2))
+    fit = dynamics.fit_rate(steps, dist, 3000, 10_000)
     q = dynamics.predicted_contractions()["plane"][1]
     assert fit.contraction == pytest.approx(q, abs=2e-6)
 
@@ -161,7 +162,8 @@ def test_averaged_critical_points_are_critical():
 
 def test_empirical_proportions():
     c = np.array([[0, 0, 1, 2], [3, 3, 3, 1]])
-    np.testing.assert_allclose(dynamics.empirical_proportions(c), [[0.5, 0.25, 0.25, 0], [0, 0.25, 0, 0.75]])
+    np.testing.assert_allclose(dynamics.empirical_proportions(c),
+                               [[0.5, 0.25, 0.25, 0], [0, 0.25, 0, 0.75]])
 
 
 # ------------------------------------------------------------------ classification
@@ -184,7 +186,8 @@ def test_classify_every_class_and_the_order_of_the_rules():
         dynamics.BOTH: [_W((a, b), (-a, b)), _W((-a + 0.3, b - 0.2), (a, b + 0.5))],
         dynamics.COLLAPSED: [_W((a, b), (a, b)), _W((-a, b), (-a - 0.4, b))],
         dynamics.LABEL_ONLY: [_W((2.63, 0.01), (-2.63, -0.01)), _W((2.0, 0.0), (0.1, 0.0))],
-        dynamics.OTHER: [_W((0, 1.1), (-a, b)), _W((0.1, 0.0), (-0.1, 0.0)), _W((a, b), (1.0, 5.0))],
+        dynamics.OTHER: [_W((0, 1.1), (-a, b)), _W((0.1, 0.0), (-0.1, 0.0)),
+                         _W((a, b), (1.0, 5.0))],
     }
     for expected, Ws in cases.items():
         np.testing.assert_array_equal(dynamics.classify(np.stack(Ws)), expected)
@@ -205,16 +208,19 @@ def test_basin_grid_shapes_and_half_planes():
     a0, b0 = np.array([-1.0, -0.25, 0.0, 0.25, 2.0]), np.array([-1.0, 0.5, 2.0])
     m = dynamics.basin_grid(a0, b0, T=4000)
     assert m.labels.shape == (3, 5) and m.W_final.shape == (3, 5, 2, 2)
-    expected = np.array([dynamics.COLLAPSED, dynamics.COLLAPSED, dynamics.OTHER, dynamics.BOTH, dynamics.BOTH])
+    expected = np.array([dynamics.COLLAPSED, dynamics.COLLAPSED, dynamics.OTHER, dynamics.BOTH,
+                         dynamics.BOTH])
     np.testing.assert_array_equal(m.labels, np.broadcast_to(expected, (3, 5)))
-    np.testing.assert_allclose(m.W_final[..., 2, 1, 1], m.W_final[0, 0, 1, 1])   # partner is the same
+    # the partner is the same
+    np.testing.assert_allclose(m.W_final[..., 2, 1, 1], m.W_final[0, 0, 1, 1])
 
 
 def test_basin_grid_with_tilted_proportions_moves_the_boundary():
     p = np.array([0.2, 0.23, 0.33, 0.24])
     m = dynamics.basin_grid(np.array([0.25, 0.5, 0.75]), np.array([0.5]), p=p, T=4000, d=3)
     assert m.W_final.shape == (1, 3, 2, 3)
-    np.testing.assert_array_equal(m.labels[0], [dynamics.COLLAPSED, dynamics.COLLAPSED, dynamics.BOTH])
+    np.testing.assert_array_equal(m.labels[0],
+                                  [dynamics.COLLAPSED, dynamics.COLLAPSED, dynamics.BOTH])
 
 
 def test_basin_boundary():
@@ -227,7 +233,8 @@ def test_basin_boundary():
     both = dynamics.basin_boundary(np.stack([p, p[[2, 3, 0, 1]]]), np.array([0.5, 0.5]))
     np.testing.assert_allclose(both, [ab, mirrored], atol=1e-12)
     # starts just either side of the boundary end at opposite maxima
-    _, W = dynamics.ascent(np.array([[[ab - 0.01, 0.5]], [[ab + 0.01, 0.5]]]), 4000, p=p, record_every=4000)
+    starts = np.array([[[ab - 0.01, 0.5]], [[ab + 0.01, 0.5]]])
+    _, W = dynamics.ascent(starts, 4000, p=p, record_every=4000)
     assert W[0, -1, 0, 0] < 0 < W[1, -1, 0, 0]
 
 
@@ -235,8 +242,9 @@ def test_basin_boundary():
 def test_figures_are_returned():
     run = train_ssl(SSLConfig(seeds=(0, 1), T=50, record_every=10))
     figs = [convergence.landscape_figure([(run, (0,), "b", "run")], T=50),
-            convergence.rate_figure([{"title": "t", "curves": [(run.steps, np.ones((2, 6)) * 0.5, "b", "x")],
-                             "lines": [(run.steps, np.ones(6), "--", "y")]}]),
+            convergence.rate_figure([{
+                "title": "t", "curves": [(run.steps, np.ones((2, 6)) * 0.5, "b", "x")],
+                "lines": [(run.steps, np.ones(6), "--", "y")]}]),
             convergence.basin_figure([dynamics.basin_grid([-1.0, 1.0], [0.0, 1.0], T=20)], ["m"],
                             starts=[([0.5], [0.5], [dynamics.BOTH])]),
             convergence.learning_curve_figure(T=40, seeds=2)]

@@ -18,9 +18,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from sslcore import (SLConfig, SSLConfig, comparison, convergence, data, dynamics, experiments,
-                     ift_figures, ift_studies, sl_theory, ssl_sl_runs,
-                     plots, theory)
+from sslcore import (
+    SLConfig,
+    SSLConfig,
+    comparison,
+    convergence,
+    data,
+    dynamics,
+    experiments,
+    ift_figures,
+    ift_studies,
+    plots,
+    sl_theory,
+    ssl_sl_runs,
+    theory,
+)
 from sslcore.training import train_sl, train_ssl
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -199,7 +211,8 @@ def check_fits(fig):
     px = plots.min_text_px(fig)
     if px < MIN_PX:
         small = sorted({f"{t.get_text()!r}: {t.get_fontsize():g} pt"
-                        for t in plots._visible_texts(fig) if t.get_fontsize() * fig.dpi / 72 < MIN_PX})
+                        for t in plots.visible_texts(fig)
+                        if t.get_fontsize() * fig.dpi / 72 < MIN_PX})
         problems.append(f"smallest text {px:.1f} px < 11.1 px (8 pt): {small[:4]}")
     for ax, leg in _visible_legends(fig):
         box = leg.get_window_extent(renderer)

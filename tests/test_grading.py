@@ -22,8 +22,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from sslcore import analysis, assignments, models, theory
-from sslcore import dynamics
+from sslcore import analysis, assignments, dynamics, models, theory
 from sslcore.checkers import a1, a2, a3
 
 NAMES = assignments.names()
@@ -317,7 +316,8 @@ def test_a2_parts_give_partial_credit_and_a_task_2_mistake_costs_task_2_only(bui
 def _a3_env():
     env = {"ascent_step": a3.reference_step, "predicted_contraction": a3.reference_prediction,
            "steps_needed": a3.reference_steps,
-           "contraction_rate": lambda s, d, a=None, b=None: dynamics.fit_rate(s, d, a, b).contraction}
+           "contraction_rate":
+               lambda s, d, a=None, b=None: dynamics.fit_rate(s, d, a, b).contraction}
 
     def basin_map(a0, b0, p=None, partner=(-3.5, 1.25), T=4000, lr=0.1, tau=7.0, alpha=1 / 800):
         A, B = np.meshgrid(a0, b0)

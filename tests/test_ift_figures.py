@@ -1,18 +1,14 @@
 """Tests of sslcore.ift_figures: population sweeps, sample study, projection bounds, figures,
 and the SL population loss (gradient and Hessian against finite differences)."""
-import time
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from sslcore import analysis, models  # noqa: E402
-from sslcore import ift, ift_figures, ift_studies, sl_theory  # noqa: E402
-from sslcore.ift import ift_check, ift_check_neuron  # noqa: E402
-from sslcore.theory import Objective, simplified_optimum  # noqa: E402
+from sslcore import analysis, ift, ift_figures, ift_studies, models, sl_theory
+from sslcore.ift import ift_check, ift_check_neuron
+from sslcore.theory import Objective, simplified_optimum
 
 TAU, ALPHA, RHO = 7.0, 1 / 800, 10 ** -1.5
 
@@ -68,18 +64,17 @@ def test_sweep_radius_scales_like_rho_squared_and_breaks():
     assert np.all(sw["root_distance"][ok] <= sw["radius"][ok])
     # the sampled sup never exceeds the Lipschitz bound
     assert np.all(sw["jacobian_variation"] <= sw["variation_bound"] * (1 + 1e-12))
-    assert ift_figures._threshold(rhos, sw["holds"][1]) == 0.08
+    assert ift_studies.first_failing_rho(rhos, sw["holds"][1]) == 0.08
+    assert np.isnan(ift_studies.first_failing_rho(rhos, np.ones(6, bool)))
 
 
-def test_figures_return_figures_quickly():
-    t = time.perf_counter()
+def test_explorer_and_sweep_figures():
+    # speed is measured in benchmarks/bench_widgets.py, not asserted here
     fig = ift_figures.ift_explorer(RHO, TAU)
-    elapsed = time.perf_counter() - t
     assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 2
-    assert "2-D reduction: holds" in fig._suptitle.get_text()
-    assert "all coordinates: fails" in fig._suptitle.get_text()
+    assert "2-D reduction: holds" in fig.get_suptitle()
+    assert "all coordinates: fails" in fig.get_suptitle()
     plt.close(fig)
-    assert elapsed < 2.0  # < 1 s on the book's machine; slack for loaded test runners
     sw = ift_studies.sweep([0.01, 0.05, 0.1], taus=(7.0,), n_samples=0)
     fig = ift_figures.sweep_figure(sw, mark_rhos={"d = 10": RHO})
     assert len(fig.axes) == 2
@@ -97,7 +92,8 @@ def test_format_rows_and_table_rows():
     # a wider table is split into tables of at most TABLE_WIDTH characters, each with the first
     # column; the IFT rows split between the constants and the Jacobian condition
     name = "d = 30, neuron 1"
-    text = ift_figures.format_rows(ift_figures.ift_table_rows({name: ift_studies.population_ift(n_samples=0)}))
+    rows = ift_figures.ift_table_rows({name: ift_studies.population_ift(n_samples=0)})
+    text = ift_figures.format_rows(rows)
     first, second = text.split("\n\n")
     assert max(len(line) for line in text.splitlines()) <= ift_figures.TABLE_WIDTH <= 79
     assert first.split()[:7] == ["check", "||A^-1||", "||f(x0)||", "r", "max|x-x0|", "root", "dist"]

@@ -21,7 +21,8 @@ def test_probe_recovers_a_linear_rule():
     theta = probe.fit_logistic(Xtr, ytr, l2=1e-6)
     acc = (probe.predict(theta, Xte) == yte).mean(-1)
     assert np.all(acc > 0.98)
-    cos = (theta[:, 1:] * w).sum(-1) / np.linalg.norm(theta[:, 1:], axis=-1) / np.linalg.norm(w, axis=-1)
+    norms = np.linalg.norm(theta[:, 1:], axis=-1) * np.linalg.norm(w, axis=-1)
+    cos = (theta[:, 1:] * w).sum(-1) / norms
     assert np.all(cos > 0.99)
 
 
@@ -42,7 +43,8 @@ def test_loss_gradient_and_hessian_match_torch_and_finite_differences():
     theta = rng.normal(size=(S, p + 1))
     th = torch.tensor(theta, requires_grad=True)
     h = th[:, :1] + (torch.tensor(X) @ th[:, 1:, None])[..., 0]
-    L = torch.nn.functional.binary_cross_entropy_with_logits(h, torch.tensor(y), reduction="none").mean(-1)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    L = bce(h, torch.tensor(y), reduction="none").mean(-1)
     L = L + 0.5 * l2 * (th[:, 1:] ** 2).sum(-1)
     L.sum().backward()
     assert np.allclose(probe.logistic_loss(theta, X, y, l2), L.detach().numpy(), rtol=1e-12)
@@ -52,7 +54,8 @@ def test_loss_gradient_and_hessian_match_torch_and_finite_differences():
     for j in range(p + 1):
         e = np.zeros(p + 1)
         e[j] = eps
-        fd = (probe.logistic_gradient(theta + e, X, y, l2) - probe.logistic_gradient(theta - e, X, y, l2)) / (2 * eps)
+        fd = (probe.logistic_gradient(theta + e, X, y, l2)
+              - probe.logistic_gradient(theta - e, X, y, l2)) / (2 * eps)
         assert np.allclose(fd, H[:, :, j], atol=1e-7)
 
 

@@ -6,17 +6,31 @@ import warnings
 import zipfile
 
 import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from sslcore import Run, SLConfig, SSLConfig, loop_impl, plots, theory, validation, widgets  # noqa: E402
-from sslcore import convergence, dynamics  # noqa: E402
-from sslcore import ift_figures  # noqa: E402
-from sslcore.training import (MAX_WEIGHT, DivergenceError, train_sl, train_sl_many,  # noqa: E402
-                              train_ssl, train_ssl_many)
+from sslcore import (
+    Run,
+    SLConfig,
+    SSLConfig,
+    convergence,
+    dynamics,
+    ift_figures,
+    loop_impl,
+    plots,
+    theory,
+    validation,
+    widgets,
+)
+from sslcore.training import (
+    MAX_WEIGHT,
+    DivergenceError,
+    train_sl,
+    train_sl_many,
+    train_ssl,
+    train_ssl_many,
+)
 
 
 def unchecked(cfg, **fields):

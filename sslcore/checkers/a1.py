@@ -22,8 +22,18 @@ from typing import Any
 import numpy as np
 
 from .. import analysis, data, models
-from .common import (RTOL, StudentFunction, as_float_array, call, defined, hint, not_none, rel,
-                     verdict)
+from ..config import ALPHA, RHO
+from .common import (
+    RTOL,
+    StudentFunction,
+    as_float_array,
+    call,
+    defined,
+    hint,
+    not_none,
+    rel,
+    verdict,
+)
 
 SHAPES = ((1, 3), (7, 4), (30, 10))      # (n, d) of the random cases
 #: one case of Task 1: (W, x1, x2, alpha)
@@ -36,7 +46,7 @@ ProjectionCase = tuple[str, np.ndarray, np.ndarray, float, float]
 
 def _paper_case(rng: np.random.Generator) -> tuple[np.ndarray, data.Data]:
     """W near the paper's SSL optimum, a sample of the paper's data (n = 100, d = 10, tau = 7)."""
-    D = data.sample_points(100, d=10, tau=7.0, seed=int(rng.integers(1 << 31)))
+    D = data.sample_points(100, seed=int(rng.integers(1 << 31)))
     W = rng.normal(size=(2, 10)) * 0.3
     W[:, 0], W[:, 1] = [3.8, -3.8], 1.52
     return W, D
@@ -68,8 +78,8 @@ def ssl_inputs(seed: int, alphas: Iterable[float], shapes: Iterable[tuple[int, i
            for (n, d), a in zip(shapes, alphas)]
     if paper:
         W, D = _paper_case(rng)
-        x1, x2 = data.augment(D.x, 10 ** -1.5, rng)
-        out.append((W, x1, x2, 1 / 800))
+        x1, x2 = data.augment(D.x, RHO, rng)
+        out.append((W, x1, x2, ALPHA))
     return out
 
 
@@ -156,7 +166,7 @@ def sl_inputs(seed: int, regs: Iterable[tuple[float, float]],
             (rng.random(n) < 0.5).astype(np.float64), b, g) for (n, d), (b, g) in zip(shapes, regs)]
     if paper:
         W, D = _paper_case(rng)
-        out.append((0.7 * W, np.array([-4.25, 4.25]), D.x, D.y, 1 / 800, 1 / 800))
+        out.append((0.7 * W, np.array([-4.25, 4.25]), D.x, D.y, ALPHA, ALPHA))
     return out
 
 

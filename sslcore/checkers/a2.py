@@ -22,11 +22,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..config import ALPHA, TAU
+from ..config import ALPHA, RHO, TAU
 from ..ift import IFT_KEYS, ift_check, sampled_constants, sphere_directions
 from ..theory import Objective, simplified_optimum
-from .common import (RTOL, StudentFunction, as_float_array, defined, hint, is_float, not_none,
-                     rel, run, traced, using, verdict)
+from .common import (
+    RTOL,
+    StudentFunction,
+    as_float_array,
+    defined,
+    hint,
+    is_float,
+    not_none,
+    rel,
+    run,
+    traced,
+    using,
+    verdict,
+)
 
 T1 = "Task 1 (Newton's method)"
 T2 = "Task 2 (IFT constants)"
@@ -83,7 +95,7 @@ def newton_linear(newton: StudentFunction, case: LinearCase | None = None) -> No
                              f"zero {zero.tolist()} (reached by the first step)")
 
 
-NEWTON_PARAMS = ((3.0, 1 / 800), (5.0, 1 / 800), (7.0, 1 / 800), (10.0, 1 / 800), (7.0, 1 / 400))
+NEWTON_PARAMS = ((3.0, ALPHA), (5.0, ALPHA), (TAU, ALPHA), (10.0, ALPHA), (TAU, 1 / 400))
 
 
 def newton_critical_points(newton: StudentFunction,
@@ -119,8 +131,8 @@ def newton_no_convergence(newton: StudentFunction, max_iter: int = 20) -> None:
     """Part 3: on f(x) = x^3 - 2x + 2 from x0 = 0, whose Newton iterates cycle 0, 1, 0, 1, ...,
     it must raise RuntimeError saying that it did not converge, after at most max_iter steps."""
     defined(T1, "newton", newton)
-    cyc = lambda x: x ** 3 - 2 * x + 2                        # noqa: E731
-    cyc_jac = lambda x: np.array([[3 * x[0] ** 2 - 2]])     # noqa: E731
+    cyc = lambda x: x ** 3 - 2 * x + 2
+    cyc_jac = lambda x: np.array([[3 * x[0] ** 2 - 2]])
     limit = 10 * max_iter + 10
     fw, calls = traced(cyc, limit)
     where = "on f(x) = x^3 - 2x + 2 from x0 = 0 (Newton's iterates cycle 0, 1, 0, 1, ...)"
@@ -147,7 +159,7 @@ def newton_fresh(newton: StudentFunction) -> None:
     """Hidden part: a 3-D linear map, other (tau, alpha) and start, another max_iter."""
     newton_linear(newton, linear_case(((2.0, 1.0, 0.0), (0.5, 3.0, 1.0), (0.0, -1.0, 4.0)),
                                       (1.0, -2.0, 0.5), (0.2, 0.1, -0.3)))
-    newton_critical_points(newton, ((4.0, 1 / 800), (8.0, 1 / 600)), start=(4.0, 10.0))
+    newton_critical_points(newton, ((4.0, ALPHA), (8.0, 1 / 600)), start=(4.0, 10.0))
     newton_no_convergence(newton, max_iter=7)
 
 
@@ -186,8 +198,8 @@ def made_up_map(c: float, A: ArrayLike = ((2.0, 1.0), (0.0, 1.0)), x0: ArrayLike
     2 c r on the sphere of radius r. Returns (f, jac, x0, directions, known)."""
     A, x0, f0 = (np.array(a, dtype=float) for a in (A, x0, f0))
     v = c * (np.arange(3, 3 + len(x0)) / np.linalg.norm(np.arange(3, 3 + len(x0))))
-    f = lambda x: A @ (x - x0) + f0 + np.dot(x - x0, x - x0) * v     # noqa: E731
-    jac = lambda x: A + 2 * np.outer(v, x - x0)                         # noqa: E731
+    f = lambda x: A @ (x - x0) + f0 + np.dot(x - x0, x - x0) * v
+    jac = lambda x: A + 2 * np.outer(v, x - x0)
     U = np.random.default_rng(seed).normal(size=(6, len(x0)))
     dirs = np.vstack([np.eye(len(x0)), U / np.linalg.norm(U, axis=1, keepdims=True)])
     norm_Ainv = 1 / np.linalg.svd(A, compute_uv=False)[-1]
@@ -206,14 +218,14 @@ def made_up_cases() -> list[IFTCase]:
 
 
 def population_cases(params: Iterable[tuple[float, float, int, int, int, int]] = (
-        (7.0, 10 ** -1.5, 2, 0, 10, 0), (7.0, 0.08, 2, 1, 10, 1), (5.0, 0.02, 2, 0, 6, 2),
-        (7.0, 10 ** -1.5, 3, 0, 6, 3))) -> list[IFTCase]:
+        (TAU, RHO, 2, 0, 10, 0), (TAU, 0.08, 2, 1, 10, 1), (5.0, 0.02, 2, 0, 6, 2),
+        (TAU, RHO, 3, 0, 6, 3))) -> list[IFTCase]:
     """The population objective in the 2-D reduction (and in all coordinates of d = 3),
     expected constants from ``sslcore.ift.ift_check``."""
     out = []
     for tau, rho, d, k, n, seed in params:
-        obj = Objective.population(tau, rho, 1 / 800, d=d)
-        x0 = simplified_optimum(tau, 1 / 800, d=d)[k]
+        obj = Objective.population(tau, rho, ALPHA, d=d)
+        x0 = simplified_optimum(tau, ALPHA, d=d)[k]
         dirs = sphere_directions(obj.hessian(x0), n, seed)
         res = ift_check(obj, x0, n_samples=n, seed=seed, find_root=False)
         where = "2-D reduction" if d == 2 else f"all {d} coordinates"
@@ -271,7 +283,7 @@ def _radius_mistakes(A: np.ndarray, Ainv: np.ndarray, f0: np.ndarray, fro: float
 
 def _variation_mistakes(jac: VectorMap, x0: np.ndarray, dirs: np.ndarray, A: np.ndarray,
                         r: float) -> dict[str, float]:
-    at = lambda rad: [np.asarray(jac(x0 + rad * u)) - A for u in dirs]   # noqa: E731
+    at = lambda rad: [np.asarray(jac(x0 + rad * u)) - A for u in dirs]
     D = at(r)
     return {
         "the Frobenius norm ||Df(x) - A||_F; use the spectral norm (ord=2)":
@@ -366,7 +378,7 @@ def ift_fresh(ift_constants: StudentFunction) -> float:
     A3 = ((1.5, 0.4, 0.0), (0.0, 2.0, 0.7), (0.3, 0.0, 1.0))
     cases = [("3-D made-up map", *made_up_map(0.3, A3, (0.1, 0.2, -0.1), (0.002, 0.001, -0.003),
                                               seed=9))]
-    cases += population_cases(((6.0, 0.04, 2, 1, 8, 5), (7.0, 0.02, 3, 1, 5, 6)))
+    cases += population_cases(((6.0, 0.04, 2, 1, 8, 5), (TAU, 0.02, 3, 1, 5, 6)))
     return check_ift_cases(ift_constants, cases)
 
 
@@ -395,7 +407,7 @@ def reference_condition_holds(rho: float, d: int = 2, tau: float = TAU, alpha: f
 BISECTION_CASES = ((0.0123, 0.001, 1.0, 1e-3), (0.7, 0.5, 0.9, 1e-6), (0.0506, 0.01, 0.2, 1e-3))
 BAD_BRACKETS = ((2.0, 0.001, 1.0), (1e-4, 0.001, 1.0))
 HOLDS_CASES = ((0.01, 2), (0.03, 2), (0.045, 2), (0.055, 2), (0.1, 2), (0.005, 3), (0.03, 3),
-               (0.005, 10), (10 ** -1.5, 10))
+               (0.005, 10), (RHO, 10))
 
 
 def _bisection_hint(out: float, t: float, lo: float, hi: float, rtol: float) -> str:

@@ -20,6 +20,7 @@ Each task has several parts (one otter test case each); ``*_fresh`` parts are hi
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -31,8 +32,18 @@ from ..config import ALPHA, TAU
 from ..data import cluster_means
 from ..models import sigmoid_derivative
 from ..theory import Objective, simplified_optimum
-from .common import (StudentFunction, as_float_array, defined, hint, is_float, not_none, rel, run,
-                     using, verdict)
+from .common import (
+    StudentFunction,
+    as_float_array,
+    defined,
+    hint,
+    is_float,
+    not_none,
+    rel,
+    run,
+    using,
+    verdict,
+)
 
 T1, T2 = "Task 1 (ascent step)", "Task 2 (contraction rate)"
 T3, T4 = "Task 3 (the Hessian's prediction)", "Task 4 (basin map)"
@@ -117,14 +128,14 @@ def step_cases(seed: int, shapes: Iterable[tuple[int, ...]],
 def ascent_step_equal_weights(fn: StudentFunction) -> float:
     """Part 1: equal cluster weights (p = None), W (2, d) and a grid of W's (leading axes)."""
     return check_steps(fn, step_cases(1, ((2, 10), (2, 2), (3, 2, 5)),
-                                      ((0.1, 7.0, 1 / 800, None), (1.0, 5.0, 0.01, None),
-                                       (0.1, 7.0, 1 / 800, None))))
+                                      ((0.1, TAU, ALPHA, None), (1.0, 5.0, 0.01, None),
+                                       (0.1, TAU, ALPHA, None))))
 
 
 def ascent_step_proportions(fn: StudentFunction) -> float:
     """Part 2: a sample's cluster proportions p (a surplus of -e1 points)."""
     return check_steps(fn, step_cases(2, ((2, 10), (4, 3, 2, 2)),
-                                      ((0.1, 7.0, 1 / 800, SEED4_P), (0.5, 7.0, 1 / 800, SEED4_P))))
+                                      ((0.1, TAU, ALPHA, SEED4_P), (0.5, TAU, ALPHA, SEED4_P))))
 
 
 def ascent_step_fresh(fn: StudentFunction) -> float:
@@ -425,7 +436,7 @@ def check_maps(fn: StudentFunction, cases: Iterable[BasinCase], task: str = T4) 
         a0, b0, p, partner, T, tau = case
         where = (f"a0 = {np.round(a0, 3).tolist()}, b0 = {np.round(b0, 3).tolist()}, p = "
                  f"{p}, partner = {partner}, T = {T}, tau = {tau:g}")
-        out, exc = run(task, where, lambda *a: fn(*a, p=p, partner=partner, T=T, tau=tau),
+        out, exc = run(task, where, functools.partial(fn, p=p, partner=partner, T=T, tau=tau),
                        a0, b0)
         if exc is not None:
             raise AssertionError(f"{task}: for {where} your function raised "
@@ -435,7 +446,7 @@ def check_maps(fn: StudentFunction, cases: Iterable[BasinCase], task: str = T4) 
         bad = np.argwhere(got != want)
         if len(bad):
             i, j = bad[0]
-            name = lambda k: dynamics.CLASSES[k] if k in range(4) else repr(k)   # noqa: E731
+            name = lambda k: dynamics.CLASSES[k] if k in range(4) else repr(k)
             raise AssertionError(
                 f"{task}: for {where} the map differs from sslcore's at {len(bad)} of {got.size} "
                 f"starts, e.g. at (w11, w12) = ({a0[j]:g}, {b0[i]:g}): yours "
@@ -447,14 +458,14 @@ def map_equal_weights(basin_map: StudentFunction, env: dict[str, Any] | None = N
     correct ``ascent_step`` in the notebook, so a Task 1 mistake costs Task 1 points only."""
     with using(env, ascent_step=reference_step):
         check_maps(basin_map, [(np.array([-2.0, -1.0, -0.25, 0.0, 0.25, 1.0, 2.5]),
-                                np.array([-1.0, 0.5, 2.0]), None, (-3.5, 1.25), 4000, 7.0)])
+                                np.array([-1.0, 0.5, 2.0]), None, (-3.5, 1.25), 4000, TAU)])
 
 
 def map_proportions(basin_map: StudentFunction, env: dict[str, Any] | None = None) -> None:
     """Part 2: the proportions of reference seed 4, where the boundary moves to a0 ~ 0.55."""
     with using(env, ascent_step=reference_step):
         check_maps(basin_map, [(np.array([0.1, 0.3, 0.5, 0.6, 0.8, 1.5]), np.array([0.0, 1.0]),
-                                SEED4_P, (-3.5, 1.25), 4000, 7.0)])
+                                SEED4_P, (-3.5, 1.25), 4000, TAU)])
 
 
 def map_fresh(basin_map: StudentFunction, env: dict[str, Any] | None = None) -> None:
