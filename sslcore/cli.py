@@ -148,7 +148,11 @@ def _reproduce(args: argparse.Namespace) -> int:
         return 1
     trained = time.perf_counter() - start
     try:
-        summ = experiments.write_outputs(runs, args.out, figures=not args.no_figures)
+        draw = None
+        if not args.no_figures:
+            from .comparison import paper_figures
+            draw = paper_figures
+        summ = experiments.write_outputs(runs, args.out, draw=draw)
     except OSError as exc:
         print(f"python -m sslcore: error: --out={args.out!r}: cannot write the outputs: "
               f"{exc}", file=sys.stderr)

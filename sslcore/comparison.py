@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
-from . import analysis, plots
+from . import analysis, experiments, plots
 from .config import ALPHA, RHO, TAU
 from .ssl_sl_runs import PhaseDiagram, live_runs
 from .training import Run
@@ -370,3 +370,42 @@ def live_figure(tau: float = TAU, rho: float = RHO, alpha: float = ALPHA, seeds:
     plots.side_legend(ax)
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- reproduce
+def paper_figures(runs: Mapping[str, Run | experiments.Outcome]) -> dict[str, Figure]:
+    """The paper's figures as {file name: matplotlib figure}, each at most the book's column
+    wide (``plots.COLUMN_INCHES``): the SSL (near) and SL learning curves (mean and 95% band
+    over all seeds; coinciding curves drawn in different styles), the final (w_k1, w_k2) of SSL
+    (left, its initialization in the title) and SL (right), and the counts of ||Pe1||, ||Pe2||
+    (bars side by side). ``runs``: {name: Run or Outcome}."""
+    res = experiments.as_outcomes(runs)
+    figs = {}
+    half = plots.COLUMN_INCHES / 2
+    near_init = res["ssl_near"].config.init
+    for name, title in (("ssl_near", f"SSL ({near_init} initialization)"), ("sl", "SL")):
+        fig, (ax,) = plots.figure(width=plots.COLUMN_INCHES, height=4)
+        mean, lo, hi = res[name].band()
+        coordinate_curves(ax, res[name].steps, mean, lo, hi,
+                                     title=f"{title}: learning curves, mean and 95% band "
+                                           f"({res[name].count} seeds)")
+        ax.title.set_fontsize(10)
+        figs[f"learning_curves_{name}.png"] = fig
+    fig, axes = plots.figure(ncols=2, width=half, height=3.4)
+    plots.final_scatter(res["ssl_near"].W_final, ax=axes[0], color=plots.COLORS["ssl"],
+                        title=f"SSL ({near_init} init): final $(w_{{k1}}, w_{{k2}})$")
+    plots.final_scatter(res["sl"].W_final, ax=axes[1], color=plots.COLORS["sl"],
+                        title="SL: final $(w_{k1}, w_{k2})$")
+    for ax in axes:                       # room above the points for the legend
+        ax.title.set_fontsize(10)
+        ax.set_ylim(min(-0.4, ax.get_ylim()[0]), max(2.0, ax.get_ylim()[1]))
+        ax.legend(fontsize=plots.SMALL, loc="upper center")
+    figs["final_weights.png"] = fig
+    fig, axes = plots.figure(ncols=2, width=half, height=3.2)
+    projection_bars({f"SSL ({near_init})": (res["ssl_near"].W_final,
+                                                       plots.COLORS["ssl"]),
+                                "SL": (res["sl"].W_final, plots.COLORS["sl"])}, axes=axes)
+    figs["projections.png"] = fig
+    for fig in figs.values():
+        fig.tight_layout()
+    return figs

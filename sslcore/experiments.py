@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -31,7 +31,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
-from . import analysis, plots
+from . import analysis
 from .config import SLConfig, SSLConfig
 from .training import Run, train_sl, train_ssl_many
 
@@ -293,46 +293,6 @@ def format_table(summ: Mapping[str, Mapping[str, Mapping[str, float]]],
     return "\n".join(rows)
 
 
-def paper_figures(runs: Mapping[str, Run | Outcome]) -> dict[str, Figure]:
-    """The paper's figures as {file name: matplotlib figure}, each at most the book's column
-    wide (``plots.COLUMN_INCHES``): the SSL (near) and SL learning curves (mean and 95% band
-    over all seeds; coinciding curves drawn in different styles), the final (w_k1, w_k2) of SSL
-    (left, its initialization in the title) and SL (right), and the counts of ||Pe1||, ||Pe2||
-    (bars side by side). ``runs``: {name: Run or Outcome}."""
-    from . import comparison
-
-    res = as_outcomes(runs)
-    figs = {}
-    half = plots.COLUMN_INCHES / 2
-    near_init = res["ssl_near"].config.init
-    for name, title in (("ssl_near", f"SSL ({near_init} initialization)"), ("sl", "SL")):
-        fig, (ax,) = plots.figure(width=plots.COLUMN_INCHES, height=4)
-        mean, lo, hi = res[name].band()
-        comparison.coordinate_curves(ax, res[name].steps, mean, lo, hi,
-                                     title=f"{title}: learning curves, mean and 95% band "
-                                           f"({res[name].count} seeds)")
-        ax.title.set_fontsize(10)
-        figs[f"learning_curves_{name}.png"] = fig
-    fig, axes = plots.figure(ncols=2, width=half, height=3.4)
-    plots.final_scatter(res["ssl_near"].W_final, ax=axes[0], color=plots.COLORS["ssl"],
-                        title=f"SSL ({near_init} init): final $(w_{{k1}}, w_{{k2}})$")
-    plots.final_scatter(res["sl"].W_final, ax=axes[1], color=plots.COLORS["sl"],
-                        title="SL: final $(w_{k1}, w_{k2})$")
-    for ax in axes:                       # room above the points for the legend
-        ax.title.set_fontsize(10)
-        ax.set_ylim(min(-0.4, ax.get_ylim()[0]), max(2.0, ax.get_ylim()[1]))
-        ax.legend(fontsize=plots.SMALL, loc="upper center")
-    figs["final_weights.png"] = fig
-    fig, axes = plots.figure(ncols=2, width=half, height=3.2)
-    comparison.projection_bars({f"SSL ({near_init})": (res["ssl_near"].W_final,
-                                                       plots.COLORS["ssl"]),
-                                "SL": (res["sl"].W_final, plots.COLORS["sl"])}, axes=axes)
-    figs["projections.png"] = fig
-    for fig in figs.values():
-        fig.tight_layout()
-    return figs
-
-
 class _DeferInterrupt:
     """Hold Ctrl-C back while the finished files are moved into place (milliseconds), so the
     folder never holds a mix of old and new outputs; a Ctrl-C meanwhile is ignored."""
@@ -349,9 +309,13 @@ class _DeferInterrupt:
         return False
 
 
-def write_outputs(runs: Mapping[str, Run | Outcome], out: str | Path, figures: bool = True
+def write_outputs(runs: Mapping[str, Run | Outcome], out: str | Path,
+                  draw: Callable[[Mapping[str, Run | Outcome]], Mapping[str, Figure]] | None = None
                   ) -> dict[str, dict[str, dict[str, float]]]:
-    """Write figures (PNG), summary.json and final_weights.npz into the folder ``out``.
+    """Write summary.json, final_weights.npz and, when ``draw`` is given, the figures it draws
+    from the runs ({file name: Figure}, e.g. ``comparison.paper_figures``; PNG, white face)
+    into the folder ``out``. The figures come from the caller so that this core module does
+    not import the presentation layer.
 
     Everything is written to a temporary folder inside ``out`` first and moved into place at
     the end, so an error or Ctrl-C leaves no partial outputs (and no ``out`` it created).
@@ -367,9 +331,12 @@ def write_outputs(runs: Mapping[str, Run | Outcome], out: str | Path, figures: b
         np.savez(os.path.join(tmp, "final_weights.npz"), ssl_near=runs["ssl_near"].W_final,
                  ssl_sign=runs["ssl_sign"].W_final, sl_W=runs["sl"].W_final,
                  sl_F=runs["sl"].F_final)
-        if figures:
-            for fname, fig in paper_figures(runs).items():
-                plots.save(fig, os.path.join(tmp, fname))
+        if draw is not None:
+            import matplotlib.pyplot as plt
+
+            for fname, fig in draw(runs).items():
+                fig.savefig(os.path.join(tmp, fname), facecolor="white")
+                plt.close(fig)
         with _DeferInterrupt():
             for fname in sorted(os.listdir(tmp)):
                 os.replace(os.path.join(tmp, fname), os.path.join(out, fname))

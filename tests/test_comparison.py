@@ -244,7 +244,7 @@ def test_learning_curves_keep_every_coordinate_visible(paper_like):
     """w12 and w22 coincide in the SSL (near) run: both curves must show, and their legend
     entries must differ in style."""
     from sslcore import plots
-    figs = experiments.paper_figures(paper_like)
+    figs = comparison.paper_figures(paper_like)
     try:
         fig = figs["learning_curves_ssl_near.png"]
         ax = fig.axes[0]
@@ -289,7 +289,7 @@ def test_projection_counts_side_by_side_with_integer_ticks(paper_like, source):
 
     from sslcore import plots
     if source == "paper":
-        fig = experiments.paper_figures(paper_like)["projections.png"]
+        fig = comparison.paper_figures(paper_like)["projections.png"]
         axes = fig.axes
     else:
         fig = comparison.final_weights_figure(paper_like["ssl_near"].W_final,
@@ -314,9 +314,9 @@ def test_projection_counts_side_by_side_with_integer_ticks(paper_like, source):
 
 
 def test_final_weights_panel_names_the_initialization(paper_like):
-    figs = experiments.paper_figures(paper_like)
+    figs = comparison.paper_figures(paper_like)
     sign = dict(paper_like, ssl_near=paper_like["ssl_sign"])
-    figs_sign = experiments.paper_figures(sign)
+    figs_sign = comparison.paper_figures(sign)
     try:
         assert "near" in figs["final_weights.png"].axes[0].get_title()
         assert "sign" in figs_sign["final_weights.png"].axes[0].get_title()

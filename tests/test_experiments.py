@@ -70,23 +70,22 @@ def test_estimate_is_a_positive_number_of_seconds():
     assert np.isfinite(est) and est > 0
 
 
-def test_write_outputs_leaves_nothing_when_interrupted(tmp_path, monkeypatch):
+def test_write_outputs_leaves_nothing_when_interrupted(tmp_path):
     runs = experiments.run_paper(experiments.paper_configs(2, 10), jobs=1, progress=False)
 
     def interrupted(_):
         raise KeyboardInterrupt
-    monkeypatch.setattr(experiments, "paper_figures", interrupted)
     new = tmp_path / "new" / "out"
     with pytest.raises(KeyboardInterrupt):
-        experiments.write_outputs(runs, str(new))
+        experiments.write_outputs(runs, str(new), draw=interrupted)
     assert not new.exists()                      # the folder it created is removed again
     old = tmp_path / "old"
     old.mkdir()
     (old / "summary.json").write_text("previous")
     with pytest.raises(KeyboardInterrupt):
-        experiments.write_outputs(runs, str(old))
+        experiments.write_outputs(runs, str(old), draw=interrupted)
     assert os.listdir(old) == ["summary.json"] and (old / "summary.json").read_text() == "previous"
-    experiments.write_outputs(runs, str(old), figures=False)
+    experiments.write_outputs(runs, str(old))
     assert sorted(os.listdir(old)) == ["final_weights.npz", "summary.json"]
     assert json.loads((old / "summary.json").read_text())["configs"]["sl"]["T"] == 20
 

@@ -109,7 +109,7 @@ def _phase_figure(r):
 
 
 def _paper_figures(r):
-    return list(experiments.paper_figures(r).values())
+    return list(comparison.paper_figures(r).values())
 
 
 BUILDERS = {
@@ -142,7 +142,7 @@ BUILDERS = {
         sl_theory.e2_decay(r["sl"]), sl_theory.kick(r["sl"], T=20)),
     "comparison.phase_figure": _phase_figure,
     "comparison.live_figure": lambda r: comparison.live_figure(seeds=2, T=60, sl_T=60),
-    "experiments.paper_figures": _paper_figures,
+    "comparison.paper_figures": _paper_figures,
     # the same functions on the paper's runs, as chapters 2 and 4 call them
     "paper: convergence.landscape_figure": lambda r: convergence.landscape_figure(
         [(r["paper"]["ssl_near"], (0, 1), plots.COLORS["ssl"], "training, near init"),
@@ -155,7 +155,7 @@ BUILDERS = {
     "paper: comparison.mechanism_figure": lambda r: comparison.mechanism_figure(
         sl_theory.e2_decay(r["paper"]["sl"]), sl_theory.kick(r["paper"]["sl"], T=400)),
     "paper: comparison.live_figure": lambda r: comparison.live_figure(),
-    "paper: experiments.paper_figures": lambda r: _paper_figures(r["paper"]),
+    "paper: comparison.paper_figures": lambda r: _paper_figures(r["paper"]),
     "paper: plots.sample_figure": lambda r: plots.sample_figure(),
     "paper: convergence.learning_curve_figure": lambda r: convergence.learning_curve_figure(
         T=2000, init="sign", seeds=5),

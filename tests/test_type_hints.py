@@ -16,14 +16,6 @@ import pytest
 
 import sslcore
 
-#: modules still being reorganized by the package consolidation (issue 10); their hints come
-#: with that work. Remove a name when its module has its hints (the test then XPASSes).
-PENDING = {
-    "sslcore.comparison", "sslcore.convergence", "sslcore.dynamics", "sslcore.ift",
-    "sslcore.ift_figures", "sslcore.ift_rigorous", "sslcore.ift_studies", "sslcore.sl_theory",
-    "sslcore.ssl_kernels", "sslcore.ssl_sl_runs", "sslcore.theory", "sslcore.timing",
-    "sslcore.training", "sslcore.widgets",
-}
 SKIP = {"sslcore.__main__"}     # importing it runs the command line
 
 
@@ -77,13 +69,7 @@ def missing_hints(fn):
     return missing
 
 
-def _param(name):
-    marks = ([pytest.mark.xfail(strict=False, reason=f"type hints pending in: {name}")]
-             if name in PENDING else [])
-    return pytest.param(name, id=name, marks=marks)
-
-
-@pytest.mark.parametrize("module_name", [_param(name) for name in _module_names()])
+@pytest.mark.parametrize("module_name", _module_names())
 def test_public_functions_have_type_hints(module_name):
     module = importlib.import_module(module_name)
     offenders = {name: miss for name, fn in public_functions(module).items()
