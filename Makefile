@@ -20,6 +20,7 @@ book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
 
 test: $(STAMP)
+	$(PY) -m ruff check .
 	$(PY) -m pytest tests chapters assignments/masters --ignore=tests/pages --nbval-lax --nbval-current-env -q
 	$(MAKE) book
 	$(MAKE) pages
