@@ -46,6 +46,27 @@ def drop_thebe(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
+    app.setup_extension("sphinx.ext.autodoc")
+    app.connect("autodoc-process-docstring", docstring_as_text)
     app.connect("config-inited", publishing, priority=100)
     app.connect("html-page-context", drop_thebe, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+# ----------------------------------------------------------------------------- API reference
+_ROLE = re.compile(r":(?:func|class|meth|mod|data|attr|obj):`~?([^`]+)`")
+
+
+def docstring_as_text(app, what, name, obj, options, lines):
+    """Show each sslcore docstring as written, in monospace (as ``help()`` shows it in Jupyter).
+
+    The docstrings are plain text with ASCII formulas (``|x|``, ``||W||``, aligned multi-line
+    equations), not reStructuredText: parsed as RST, ``|x|`` is a substitution and an indented
+    formula a block quote. So the text goes into a literal block, with Sphinx roles and double
+    backquotes reduced to the names they mark. book.css wraps its long lines (class api-doc)."""
+    if not name.startswith("sslcore") or not lines:
+        return
+    text = [_ROLE.sub(r"\1", line).replace("``", "") for line in lines]
+    text = [line[:-1] if line.endswith("::") else line for line in text]
+    lines[:] = ([".. code-block:: text", "   :class: api-doc", ""]
+                + ["    " + line if line.strip() else "" for line in text] + [""])

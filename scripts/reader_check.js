@@ -19,7 +19,8 @@
   };
 
   // 1. TeX left raw in prose: text outside formulas, code and outputs.
-  const SKIP = "script, style, pre, code, mjx-container, .highlight, textarea, .MathJax, svg, " +
+  // dt.sig: a Python signature on the API page is code (defaults may hold TeX labels).
+  const SKIP = "script, style, pre, code, mjx-container, .highlight, textarea, .MathJax, svg, dt.sig, " +
                ".cell_output, .output, .widget-subarea, .jupyter-widgets";
   const rawTex = [];
   const walker = document.createTreeWalker(col, NodeFilter.SHOW_TEXT, null);

@@ -90,7 +90,7 @@ def coinciding(curves: ArrayLike, tol: float = COINCIDE_TOL, share: float = COIN
 
 def curve_styles(curves: Sequence[np.ndarray]) -> list[dict]:
     """One line style per row of ``curves`` (m, R): :data:`CURVE_STYLE`; where curves coincide
-    (:func:`coinciding`), the first :data:`UNDER_STYLE` and the later ones :data:`OVER_STYLES`
+    (:func:`coinciding`), the first ``UNDER_STYLE`` and the later ones ``OVER_STYLES``
     (dash-dotted, then dotted) on top of it."""
     pairs = coinciding(curves)
     tops = {j for _, j in pairs}

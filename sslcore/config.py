@@ -183,7 +183,7 @@ class SLConfig(_Common):
 
 
 def config_from_dict(data: dict[str, Any]) -> SSLConfig | SLConfig:
-    """Rebuild an SSLConfig or SLConfig from :meth:`to_dict` output (a dict)."""
+    """Rebuild an SSLConfig or SLConfig from the output of its ``to_dict()`` (a dict)."""
     if not isinstance(data, dict):
         raise ValueError(f"configuration {data!r:.80} is a {type(data).__name__}: allowed a dict "
                          "(JSON object) with a 'kind' entry")

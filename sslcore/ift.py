@@ -16,10 +16,12 @@ The same proof works with a norm ||.||_X on the domain and ||.||_Y on the codoma
 Here f = grad F for an objective F of ``sslcore.theory`` (the averaged or population one),
 Df = its Hessian, x0 = the simplified critical point. ``ift_check`` computes ||A^-1||,
 ||f(x0)||, the radius, and checks the Jacobian condition on the ball in two ways:
-(i) numerically, the largest ||Df(x) - A|| over points sampled on the sphere of radius r
-    (a lower estimate of the sup), and
-(ii) by a bound L on the Lipschitz constant of the Hessian on the ball (an upper bound:
-    ||Df(x) - A|| <= L r), from bounds on the third derivatives (``hessian_lipschitz_bound``).
+
+- (i) numerically, the largest ||Df(x) - A|| over points sampled on the sphere of radius r
+  (a lower estimate of the sup), and
+- (ii) by a bound L on the Lipschitz constant of the Hessian on the ball (an upper bound:
+  ||Df(x) - A|| <= L r), from bounds on the third derivatives (``hessian_lipschitz_bound``).
+
 ``holds`` is decided by (ii). A preconditioner S changes variables x = x0 + S xi and uses the
 map f~(xi) = S^T f(x0 + S xi) (domain norm ||S^-1 (x - x0)||, codomain norm ||S^T y||); with
 S = (-A)^(-1/2) ("hessian"), A~ = -I and ||A~^-1|| = 1.
@@ -135,9 +137,11 @@ def hessian_lipschitz_bound(obj: Objective, W0: ArrayLike, radius: float,
 
     L = sup over the ball of |D^3 F[Sh, Sh, Sh]| for unit h (for a symmetric trilinear form the
     sup over |h| = 1 of |T[h, h, h]| is its norm; Banach 1938). Per neuron k and point i, along
-    a line: u = w_k.x_i is linear, v = rho^2 ||w_k||^2 quadratic, so
+    a line: u = w_k.x_i is linear, v = rho^2 ||w_k||^2 quadratic, so::
+
       D^3 F[h^3] = sum_k,i p_i [Q_uuu du^3 + 3 Q_uuv du^2 dv + 3 Q_uvv du dv^2 + Q_vvv dv^3
                                 + 3 Q_uv du d2v + 3 Q_vv dv d2v]
+
     with du = h.y_ki (y_ki = S^T(x_i in neuron k's slot)), |dv| <= 2 rho^2 R_k s_k,
     d2v <= 2 rho^2 s_k^2 (R_k = max ||w_k|| on the ball, s_k = ||S's rows of neuron k||).
     The first two terms are bounded by lambda_max(sum p_i (|Q_uuu| ||y|| + 3 |Q_uuv| |dv|) y y^T)

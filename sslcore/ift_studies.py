@@ -150,8 +150,10 @@ def projection_lower_bound(W0: ArrayLike, e: ArrayLike, delta: ArrayLike) -> flo
 
     With c = the least-squares coefficients of e on (w0_1, w0_2) (so v0 = c.W0 = P_W0 e) and
     v = c.W: ||P_W e|| >= <v, e> / ||v||, <v, e> >= <v0, e> - D and ||v|| <= ||v0|| + D with
-    D = |c_1| delta_1 + |c_2| delta_2. Hence
-        ||P_W e|| >= (||P_W0 e||^2 - D) / (||P_W0 e|| + D)   (when the numerator is > 0),
+    D = |c_1| delta_1 + |c_2| delta_2. Hence, when the numerator is > 0::
+
+        ||P_W e|| >= (||P_W0 e||^2 - D) / (||P_W0 e|| + D)
+
     which equals ||P_W0 e|| at delta = 0. Returns max(bound, 0).
     """
     W0 = np.asarray(W0, dtype=np.float64)

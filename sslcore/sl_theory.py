@@ -10,9 +10,11 @@ Notation: s = sigmoid; per point the SL loss of the network h(x) = F_1 s(w_1.x) 
   F = (-phi, phi), about (2.628, 4.254): Newton on ``SLPopulation`` at rho = 0.
 * The mechanism (``regularizer_factor``, ``e2_decay``, ``e2_hessian``, ``kick``): the
   regularizer alone shrinks every coordinate by q = 1 - 2 beta n eta per step; the data term
-  of the loss adds curvature along the e2 coordinates w_12, w_22, whose 2x2 Hessian block is
+  of the loss adds curvature along the e2 coordinates w_12, w_22, whose 2x2 Hessian block is::
+
       d^2 J / dw_k2 dw_l2 = sum_i x_i2^2 [s'(h_i) F_k F_l s'(u_ik) s'(u_il)
-                                          + delta_kl r_i F_k s''(u_ik)] + 2 beta n delta_kl,
+                                          + delta_kl r_i F_k s''(u_ik)] + 2 beta n delta_kl
+
   (u_ik = w_k.x_i, h_i = F.s(W x_i), r_i = s(h_i) - y_i); a deviation db of (w_12, w_22)
   then decays like (I - eta H_bb)^t db.
 """

@@ -4,8 +4,10 @@ Notation (as in the paper): s = sigmoid, two neurons W = [w_1; w_2] of shape (2,
 centres mu in {e1, e1 + tau e2, -e1, -e1 + tau e2} (weights p_mu, 1/4 each by default),
 noise scale rho, regularization alpha.
 
-Per-point normalization. The training objective
+Per-point normalization. The training objective::
+
     L(W) = sum_i sum_k s(w_k.x_i^(1)) s(w_k.x_i^(2)) - alpha n ||W||_F^2
+
 is n times the per-point objectives below: E_aug L(W) = n Phi(W; x), so every critical point,
 Hessian eigenvector and IFT radius here carries over to L, with gradients and Hessians of L
 n times those here.

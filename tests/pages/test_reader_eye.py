@@ -15,7 +15,7 @@ EXPECTED = ["intro.html", "bibliography.html",
             "chapters/01_setup.html", "chapters/02_convergence.html",
             "chapters/03_ift.html", "chapters/04_ssl_vs_sl.html",
             "assignments/A1_gradients_and_features.html", "assignments/A2_ift_constants.html",
-            "assignments/A3_ascent_rate.html"]
+            "assignments/A3_ascent_rate.html", "api.html"]
 
 
 def test_every_toc_page_was_built(book_dir):
