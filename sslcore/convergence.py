@@ -99,8 +99,8 @@ def rate_figure(panels: Sequence[dict], title: str = "Distance to the critical p
 
 def basin_figure(maps: Sequence[dynamics.BasinMap], titles: Sequence[str],
                  starts: Sequence[tuple | None] | None = None) -> Figure:
-    """One panel per :class:`~sslcore.dynamics.BasinMap`, stacked top to bottom: class of the endpoint over the
-    grid of initial (w11, w12); the class legend is right of the first panel.
+    """One panel per :class:`~sslcore.dynamics.BasinMap`, stacked top to bottom: class of the
+    endpoint over the grid of initial (w11, w12); the class legend is right of the first panel.
 
     ``starts``: optional list (one per panel) of (a0 (m,), b0 (m,), labels (m,)) drawn as
     markers coloured by their class (e.g. the training seeds' initial neuron 1).

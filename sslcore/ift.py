@@ -110,7 +110,7 @@ def _preconditioner_for(S, A):
     return S
 
 
-def _factor_bounds(umin, sigma_t):
+def sigmoid_derivative_bounds(umin: ArrayLike, sigma_t: ArrayLike) -> np.ndarray:
     """A_j >= E|s^(j)(u + sigma_t z)| for all |u| >= umin, j = 0..6 (arrays broadcast).
 
     |s^(j)| <= K_j q with q = s' <= min(1/4, exp(-|t|)), and
@@ -166,7 +166,7 @@ def hessian_lipschitz_bound(obj: Objective, W0: ArrayLike, radius: float,
     R = np.linalg.norm(W0, axis=1) + s_k * radius                  # (K,)
     umin = np.maximum(0.0, np.abs(W0 @ X.T) - radius * ny)
     sigma_t = obj.rho * R[:, None] * (np.sqrt(2) if obj.kind == "population" else 1.0)
-    A = _factor_bounds(umin, sigma_t)
+    A = sigmoid_derivative_bounds(umin, sigma_t)
     B = {o: _q_bound(obj.kind, *o, A) for o in [(3, 0), (2, 1), (1, 2), (0, 3), (1, 1), (0, 2)]}
     dv, d2v = (2 * r2 * R * s_k)[:, None], (2 * r2 * s_k ** 2)[:, None]
     main = np.einsum("km,kmi,kmj->ij", (B[(3, 0)] * ny + 3 * B[(2, 1)] * dv) * p, Y, Y)

@@ -116,14 +116,14 @@ def _third_derivative_sup(obj, W0, radius, S, rng, n=80):
 
 def test_factor_bounds_dominate_smoothed_sigmoid_derivatives():
     """A_j(umin, sigma) >= E|s^(j)(u + sigma z)| for every |u| >= umin (fine trapezoid rule)."""
-    from sslcore.ift import _factor_bounds
+    from sslcore.ift import sigmoid_derivative_bounds
     from sslcore.theory import sigmoid_derivative
     z = np.linspace(-14, 14, 28001)
     wz = np.exp(-z ** 2 / 2)
     wz /= wz.sum()
     for sigma in [0.0, 0.1, 0.5, 1.0, 1.5]:
         for umin in [0.0, 0.5, 2.0, 5.0, 10.0]:
-            A = _factor_bounds(np.array(umin), np.array(sigma))
+            A = sigmoid_derivative_bounds(np.array(umin), np.array(sigma))
             for u in [umin, -umin, umin + 0.7]:
                 for j in range(1, 7):
                     expect = np.abs(sigmoid_derivative(u + sigma * z, j)) @ wz
