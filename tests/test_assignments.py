@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 import pytest
+from answers import basin_map_using
 
 from sslcore import analysis, dynamics, models, theory
 from sslcore.checkers import a1, a2, a3
@@ -85,16 +86,22 @@ SSL_MISTAKES = [  # (wrong function, message, parts it fails: data term, weight 
 ]
 
 
-@pytest.mark.parametrize("wrong, message, fails", SSL_MISTAKES)
-def test_ssl_checker_parts_name_the_mistake(wrong, message, fails):
-    """Each part fails exactly where the mistake shows, and says which mistake it is."""
-    parts = (a1.ssl_gradient_data_term, a1.ssl_gradient_weight_decay, a1.ssl_gradient_fresh)
+def assert_parts(parts, wrong, message, fails):
+    """Each otter test case (part) of a task fails, naming the mistake, exactly where ``fails``
+    says, and passes elsewhere."""
     for part, fail in zip(parts, fails):
         if fail:
             with pytest.raises(AssertionError, match=message):
                 part(wrong)
         else:
             part(wrong)
+
+
+@pytest.mark.parametrize("wrong, message, fails", SSL_MISTAKES)
+def test_ssl_checker_parts_name_the_mistake(wrong, message, fails):
+    """Each part fails exactly where the mistake shows, and says which mistake it is."""
+    parts = (a1.ssl_gradient_data_term, a1.ssl_gradient_weight_decay, a1.ssl_gradient_fresh)
+    assert_parts(parts, wrong, message, fails)
 
 
 def test_ssl_checker_reports_the_size_of_the_error():
@@ -140,12 +147,7 @@ SL_MISTAKES = [  # (wrong, message, fails: gW part, gF part, fresh)
 
 @pytest.mark.parametrize("wrong, message, fails", SL_MISTAKES)
 def test_sl_checker_parts_name_the_mistake(wrong, message, fails):
-    for part, fail in zip((a1.sl_gradient_W, a1.sl_gradient_F, a1.sl_gradients_fresh), fails):
-        if fail:
-            with pytest.raises(AssertionError, match=message):
-                part(wrong)
-        else:
-            part(wrong)
+    assert_parts((a1.sl_gradient_W, a1.sl_gradient_F, a1.sl_gradients_fresh), wrong, message, fails)
 
 
 def _normal_equations(W, e):
@@ -165,12 +167,7 @@ def _normal_equations(W, e):
 ])
 def test_projection_checker_parts_name_the_mistake(wrong, message, fails):
     parts = (a1.projection_well_conditioned, a1.projection_hard_cases, a1.projection_fresh)
-    for part, fail in zip(parts, fails):
-        if fail:
-            with pytest.raises(AssertionError, match=message):
-                part(wrong)
-        else:
-            part(wrong)
+    assert_parts(parts, wrong, message, fails)
 
 
 def test_projection_cases_expected_values():
@@ -467,12 +464,7 @@ STEP_MISTAKES = [  # (wrong, message, fails: equal weights, proportions, fresh)
 @pytest.mark.parametrize("wrong, message, fails", STEP_MISTAKES)
 def test_step_checker_parts_name_the_mistake(wrong, message, fails):
     parts = (a3.ascent_step_equal_weights, a3.ascent_step_proportions, a3.ascent_step_fresh)
-    for part, fail in zip(parts, fails):
-        if fail:
-            with pytest.raises(AssertionError, match=message):
-                part(wrong)
-        else:
-            part(wrong)
+    assert_parts(parts, wrong, message, fails)
 
 
 def test_step_checker_rejects_changing_w_in_place():
@@ -519,12 +511,7 @@ RATE_MISTAKES = [  # (wrong, message, fails: exact, window, rows and errors, fre
 @pytest.mark.parametrize("wrong, message, fails", RATE_MISTAKES)
 def test_rate_checker_parts_name_the_mistake(wrong, message, fails):
     parts = (a3.rate_exact, a3.rate_window, a3.rate_rows_and_errors, a3.rate_fresh)
-    for part, fail in zip(parts, fails):
-        if fail:
-            with pytest.raises(AssertionError, match=message):
-                part(wrong)
-        else:
-            part(wrong)
+    assert_parts(parts, wrong, message, fails)
 
 
 def test_rate_checker_wants_value_errors():
@@ -558,12 +545,7 @@ PREDICTION_MISTAKES = [  # (wrong, message, fails: small steps, large steps)
 
 @pytest.mark.parametrize("wrong, message, fails", PREDICTION_MISTAKES)
 def test_prediction_checker_parts_name_the_mistake(wrong, message, fails):
-    for part, fail in zip((a3.prediction_small_steps, a3.prediction_large_steps), fails):
-        if fail:
-            with pytest.raises(AssertionError, match=message):
-                part(wrong)
-        else:
-            part(wrong)
+    assert_parts((a3.prediction_small_steps, a3.prediction_large_steps), wrong, message, fails)
     with pytest.raises(AssertionError):
         a3.rate_prediction_fresh(wrong, a3.reference_steps)
 
@@ -601,12 +583,7 @@ MAP_MISTAKES = [  # (wrong, message, fails: equal weights, proportions, fresh)
 
 @pytest.mark.parametrize("wrong, message, fails", MAP_MISTAKES)
 def test_map_checker_parts_name_the_mistake(wrong, message, fails):
-    for part, fail in zip((a3.map_equal_weights, a3.map_proportions, a3.map_fresh), fails):
-        if fail:
-            with pytest.raises(AssertionError, match=message):
-                part(wrong)
-        else:
-            part(wrong)
+    assert_parts((a3.map_equal_weights, a3.map_proportions, a3.map_fresh), wrong, message, fails)
 
 
 def test_map_is_graded_with_a_correct_ascent_step():
@@ -616,14 +593,7 @@ def test_map_is_graded_with_a_correct_ascent_step():
         return 2 * W - a3.reference_step(W, lr, tau, alpha, p)
     env = {"ascent_step": descent}
 
-    def basin_map(a0, b0, p=None, partner=(-3.5, 1.25), T=4000, lr=0.1, tau=7.0, alpha=1 / 800):
-        A, B = np.meshgrid(a0, b0)
-        W = np.zeros(A.shape + (2, 2))
-        W[..., 0, 0], W[..., 0, 1] = A, B
-        W[..., 1, :] = partner
-        for _ in range(T):
-            W = env["ascent_step"](W, lr, tau, alpha, p)
-        return dynamics.classify(W, opt=theory.simplified_optimum(tau, alpha, 2, p)[0])
+    basin_map = basin_map_using(env)
     with np.errstate(over="ignore", invalid="ignore"):
         with pytest.raises(AssertionError, match="differs from sslcore's"):
             a3.map_equal_weights(basin_map, env=None)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import psutil
 import pytest
+from answers import basin_map_using
 
 from sslcore import analysis, assignments, dynamics, models, theory
 from sslcore.checkers import a1, a2, a3
@@ -319,14 +320,7 @@ def _a3_env():
            "contraction_rate":
                lambda s, d, a=None, b=None: dynamics.fit_rate(s, d, a, b).contraction}
 
-    def basin_map(a0, b0, p=None, partner=(-3.5, 1.25), T=4000, lr=0.1, tau=7.0, alpha=1 / 800):
-        A, B = np.meshgrid(a0, b0)
-        W = np.zeros(A.shape + (2, 2))
-        W[..., 0, 0], W[..., 0, 1] = A, B
-        W[..., 1, :] = partner
-        for _ in range(T):
-            W = env["ascent_step"](W, lr, tau, alpha, p)
-        return dynamics.classify(W, opt=theory.simplified_optimum(tau, alpha, 2, p)[0])
+    basin_map = basin_map_using(env)
     env["basin_map"] = basin_map
     return env
 
