@@ -1,6 +1,9 @@
 """What the learned weights span: projections, cosines, normalized coordinates, summaries.
 
-All functions take W of shape (..., 2, d) (leading axes: seeds, steps).
+The functions take W of shape (..., m, d) (leading axes: seeds, steps; m neurons, the paper's
+m = 2). :func:`cosine`, :func:`final_quantities`, :func:`summarize` and :func:`span_parts`
+describe the paper's two neurons (m = 2); the projections, the per-neuron shares
+(:func:`feature_shares`, :func:`carriers`) and the bands hold for any m.
 """
 from __future__ import annotations
 
@@ -16,14 +19,15 @@ def basis(d: int, j: int) -> np.ndarray:
 
 
 def projection_length(W: ArrayLike, e: ArrayLike, rcond: float = 1e-10) -> np.ndarray:
-    """||P e||, P the orthogonal projection onto span(w1, w2).
+    """||P e||, P the orthogonal projection onto span(w_1, ..., w_m).
 
-    Least squares: P e = A c*, c* = argmin ||A c - e||, A = [w1 w2] (d, 2). Solved through the
-    SVD A = U S V^T (no inverse of A^T A): P e = U_r U_r^T e over the singular values
-    s > rcond * s_max, so a (nearly) rank-one A gives the projection onto its one direction.
+    Least squares: P e = A c*, c* = argmin ||A c - e||, A = [w_1 ... w_m] (d, m). Solved through
+    the SVD A = U S V^T (no inverse of A^T A): P e = U_r U_r^T e over the singular values
+    s > rcond * s_max, so a (nearly) rank-deficient A gives the projection onto its range. With
+    m >= d generic neurons the span is all of R^d and ||P e|| = 1 for every e.
     """
     W = np.asarray(W, dtype=np.float64)
-    U, s, _ = np.linalg.svd(np.swapaxes(W, -1, -2), full_matrices=False)  # U (..., d, 2)
+    U, s, _ = np.linalg.svd(np.swapaxes(W, -1, -2), full_matrices=False)  # U (..., d, r)
     keep = s > rcond * s[..., :1]
     coef = np.einsum("...dr,d->...r", U, np.asarray(e, dtype=np.float64)) * keep
     return np.sqrt((coef**2).sum(-1))
@@ -36,7 +40,7 @@ def projections(W: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
 
 
 def cosine(W: ArrayLike) -> np.ndarray:
-    """cos(w1, w2) = w1.w2 / (||w1|| ||w2||)."""
+    """cos(w1, w2) = w1.w2 / (||w1|| ||w2||) of the first two neurons."""
     W = np.asarray(W, dtype=np.float64)
     w1, w2 = W[..., 0, :], W[..., 1, :]
     return (w1 * w2).sum(-1) / (np.linalg.norm(w1, axis=-1) * np.linalg.norm(w2, axis=-1))
@@ -49,8 +53,27 @@ def normalized(W: ArrayLike) -> np.ndarray:
 
 
 def other_norm(W: ArrayLike) -> np.ndarray:
-    """||(w_k3, ..., w_kd)||, the size of each neuron outside the (e1, e2) plane, shape (..., 2)."""
+    """||(w_k3, ..., w_kd)||, the size of each neuron outside the (e1, e2) plane, shape (..., m)."""
     return np.linalg.norm(np.asarray(W)[..., 2:], axis=-1)
+
+
+#: A neuron *carries* a feature e_j when |w_kj| / ||w_k|| is at least this (:func:`carriers`).
+CARRIER_SHARE = 0.1
+
+
+def feature_shares(W: ArrayLike, j: int = 1) -> np.ndarray:
+    """Per-neuron share of the feature e_{j+1}: |w_kj| / ||w_k||, shape (..., m) (j = 1: e2).
+
+    The cosine between the neuron and the feature, up to sign; 0 for a zero neuron.
+    """
+    W = np.asarray(W, dtype=np.float64)
+    norm = np.linalg.norm(W, axis=-1)
+    return np.abs(W[..., j]) / np.where(norm > 0, norm, 1.0)
+
+
+def carriers(W: ArrayLike, j: int = 1, share: float = CARRIER_SHARE) -> np.ndarray:
+    """How many neurons carry e_{j+1}: #{k : |w_kj| / ||w_k|| >= share}, shape (...)."""
+    return (feature_shares(W, j) >= share).sum(-1)
 
 
 def final_quantities(W: ArrayLike) -> dict[str, np.ndarray]:

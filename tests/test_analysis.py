@@ -73,3 +73,30 @@ def test_figures_have_white_faces_and_labels():
     assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
     axes = plots.projection_histograms({"SSL": (run.W_final, plots.COLORS["ssl"])})
     assert all(a.get_xlabel() for a in axes)
+
+
+# ----------------------------------------------------------------------------- m neurons
+def test_projection_of_m_neurons_matches_the_normal_equations():
+    rng = np.random.default_rng(3)
+    W = rng.normal(size=(20, 4, 9))
+    e = rng.normal(size=9)
+    A = np.swapaxes(W, 1, 2)
+    P = A @ np.linalg.inv(np.swapaxes(A, 1, 2) @ A) @ np.swapaxes(A, 1, 2)
+    assert np.allclose(analysis.projection_length(W, e), np.linalg.norm(P @ e, axis=-1),
+                       atol=1e-12)
+
+
+def test_span_of_d_generic_neurons_is_everything():
+    W = np.random.default_rng(4).normal(size=(5, 12, 10))      # m = 12 >= d = 10
+    p1, p2 = analysis.projections(W)
+    assert np.allclose(p1, 1.0) and np.allclose(p2, 1.0)
+
+
+def test_feature_shares_and_carriers():
+    W = np.array([[[3.0, 4.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.05, 1.0], [0.0, 0.0, 0.0]]])
+    assert np.allclose(analysis.feature_shares(W), [[0.8, 0.0, 0.05 / np.hypot(0.05, 1), 0.0]])
+    assert np.allclose(analysis.feature_shares(W, j=0), [[0.6, 1.0, 0.0, 0.0]])
+    assert analysis.carriers(W).tolist() == [1]
+    assert analysis.carriers(W, share=0.01).tolist() == [2]
+    assert analysis.carriers(W, j=0).tolist() == [2]
+    assert analysis.other_norm(W).shape == (1, 4)
