@@ -49,7 +49,12 @@ SSL_STEPS, SL_STEPS = 4000, 8000
 #: number of seeds (seeds 0..N_SEEDS-1)
 N_SEEDS = 20
 
-INITS = ("near", "sign")
+INITS = ("near", "sign", "gaussian")
+#: activations and SSL objectives (chapter 5; the first of each is the paper's)
+ACTIVATIONS = ("sigmoid", "tanh", "softplus", "relu")
+OBJECTIVES = ("agreement", "infonce", "spectral")
+#: largest width m, and largest n for the pairwise objectives (n x n matrices per seed and view)
+MAX_M, MAX_PAIRWISE_N = 1024, 5000
 NOISES = ("isotropic", "reference")
 RNGS = ("clean", "reference")
 SAMPLERS = ("projected", "views")
@@ -85,6 +90,8 @@ class _Common:
     noise: str | None = None  # default: "reference" if rng == "reference" else "isotropic"
     rng: str = "clean"
     record_every: int = 10
+    m: int = 2
+    activation: str = "sigmoid"
 
     def _check_common(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)
@@ -103,6 +110,14 @@ class _Common:
         set_("noise", choice("noise", noise, NOISES))
         set_("record_every",
              integer("record_every", self.record_every, 1, rule="record_every >= 1"))
+        set_("m", integer("m", self.m, 2, high=MAX_M, rule=f"2 <= m <= {MAX_M}"))
+        set_("activation", choice("activation", self.activation, ACTIVATIONS))
+
+    def _paper_model(self) -> bool:
+        """True for the paper's model: two sigmoid neurons (and, SSL, its objective and init)."""
+        return (self.m == 2 and self.activation == "sigmoid"
+                and getattr(self, "objective", "agreement") == "agreement"
+                and getattr(self, "init", "near") in ("near", "sign"))
 
     def _check_decay(self, name: str) -> None:
         """Reject eta * decay * n > 1 (see the module docstring): the step would be unstable."""
@@ -144,31 +159,61 @@ class _Common:
 class SSLConfig(_Common):
     """Self-supervised run: maximize sum_i sum_k s(w_k.x_i^(1)) s(w_k.x_i^(2)) - alpha n ||W||_F^2.
 
-    ``init``: ``"near"`` (paper's condition 0) or ``"sign"`` (condition 1).
-    ``sampler``: how views are drawn, ``"projected"`` or ``"views"`` (see ``training``).
+    ``init``: ``"near"`` (paper's condition 0), ``"sign"`` (condition 1), or ``"gaussian"``
+    (every entry init_scale * N(0, 1)); with m > 2 the paper's inits set neurons 1 and 2 and
+    leave the others N(0, 1).
+    ``sampler``: how views are drawn, ``"projected"`` or ``"views"`` (see ``training``); default
+    "projected" (clean mode) while m <= max(2, d // 2), where it draws fewer normals.
+    Chapter 5: ``m`` neurons, ``activation`` a of the representation a(W x), ``objective``
+    (``"agreement"``, the paper's; ``"infonce"`` with ``temperature``; ``"spectral"``; see
+    :mod:`sslcore.objectives`). The defaults are the paper's model.
     """
 
     alpha: float = ALPHA
     init: str = "near"
     T: int = SSL_STEPS
     sampler: str | None = None  # default: "views" if rng == "reference" else "projected"
+    objective: str = "agreement"
+    temperature: float = 0.5
+    init_scale: float = 1.0
 
     def __post_init__(self):
+        set_ = lambda k, v: object.__setattr__(self, k, v)
         self._check_common()
-        object.__setattr__(self, "alpha", real("alpha", self.alpha, 0, rule="alpha >= 0"))
+        set_("alpha", real("alpha", self.alpha, 0, rule="alpha >= 0"))
         self._check_decay("alpha")
-        object.__setattr__(self, "init", choice("init", self.init, INITS))
-        default = "views" if self.rng == "reference" else "projected"
+        set_("init", choice("init", self.init, INITS))
+        set_("objective", choice("objective", self.objective, OBJECTIVES))
+        set_("temperature", real("temperature", self.temperature, 0, low_open=True,
+                                 rule="temperature > 0"))
+        set_("init_scale", real("init_scale", self.init_scale, 0, low_open=True,
+                                rule="init_scale > 0"))
+        if self.objective != "agreement" and not 2 <= self.n <= MAX_PAIRWISE_N:
+            raise ValueError(f"n={self.n} is out of range for objective={self.objective!r}: "
+                             f"allowed 2 <= n <= {MAX_PAIRWISE_N} (it compares every pair of "
+                             "points: n x n matrices per seed)")
+        if self.rng == "reference" and not self._paper_model():
+            raise ValueError("rng='reference' replays the authors' scripts, which train the "
+                             "paper's model only: allowed with m=2, activation='sigmoid', "
+                             "objective='agreement' and init 'near' or 'sign'")
+        default = "views" if self.rng == "reference" or self.m > max(2, self.d // 2) \
+            else "projected"
         sampler = choice("sampler", default if self.sampler is None else self.sampler, SAMPLERS)
         if self.rng == "reference" and sampler != "views":
             raise ValueError(f"sampler={sampler!r} is not allowed with rng='reference': "
                              "allowed 'views' (the reference stream draws every view)")
-        object.__setattr__(self, "sampler", sampler)
+        if sampler == "projected" and self.m > self.d:
+            raise ValueError(f"sampler='projected' needs m <= d (got m={self.m}, d={self.d}): "
+                             "allowed 'views' here")
+        set_("sampler", sampler)
 
 
 @dataclass(frozen=True)
 class SLConfig(_Common):
-    """Supervised run: minimize sum_i BCE(y_i, s(F.s(W x_i))) + beta n ||W||^2 + gamma n ||F||^2."""
+    """Supervised run: minimize sum_i BCE(y_i, s(F.a(W x_i))) + beta n ||W||^2 + gamma n ||F||^2.
+
+    ``m`` hidden neurons with activation ``a`` (default: the paper's two sigmoid neurons).
+    """
 
     beta: float = BETA
     gamma: float = GAMMA
@@ -176,6 +221,9 @@ class SLConfig(_Common):
 
     def __post_init__(self):
         self._check_common()
+        if self.rng == "reference" and not self._paper_model():
+            raise ValueError("rng='reference' replays the authors' scripts, which train the "
+                             "paper's model only: allowed with m=2, activation='sigmoid'")
         object.__setattr__(self, "beta", real("beta", self.beta, 0, rule="beta >= 0"))
         object.__setattr__(self, "gamma", real("gamma", self.gamma, 0, rule="gamma >= 0"))
         self._check_decay("beta")

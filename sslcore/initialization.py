@@ -25,13 +25,19 @@ def _flip_signs(W: np.ndarray, positive: tuple[tuple[int, int], ...],
 
 def ssl_initial_weights(init: str, d: int, tau: float,
                         rs: np.random.Generator | np.random.RandomState,
-                        pr: np.random.Generator | random.Random) -> np.ndarray:
-    """SSL initialization from a normal stream ``rs`` and a uniform stream ``pr``.
+                        pr: np.random.Generator | random.Random, m: int = 2,
+                        scale: float = 1.0) -> np.ndarray:
+    """SSL initialization (m, d) from a normal stream ``rs`` and a uniform stream ``pr``.
 
+    Every entry is first drawn N(0, 1) (m rows, row by row); then
     ``near`` (condition 0): w11 ~ U(3.1, 3.9), w21 ~ -U(3.1, 3.9), w12, w22 ~ U(8.5, 9)/tau.
     ``sign`` (condition 1): w11 > 0, w21 < 0, w12 > 0, w22 > 0 by flipping signs.
+    ``gaussian``: every entry scale * N(0, 1) (chapter 5's random start).
+    Neurons 3..m (m > 2) keep their N(0, 1) draws under ``near`` and ``sign``.
     """
-    W = rs.normal(0.0, 1.0, size=(2, d))
+    W = rs.normal(0.0, 1.0, size=(m, d))
+    if init == "gaussian":
+        return scale * W
     if init == "near":
         W[W11] = pr.uniform(3.1, 3.9)
         W[W21] = -pr.uniform(3.1, 3.9)
@@ -41,10 +47,8 @@ def ssl_initial_weights(init: str, d: int, tau: float,
     return _flip_signs(W, positive=(W11, W12, W22), negative=(W21,))
 
 
-def sl_initial_weights(d: int, rs: np.random.Generator | np.random.RandomState
+def sl_initial_weights(d: int, rs: np.random.Generator | np.random.RandomState, m: int = 2
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """SL initialization: W normal with w11 > 0, w21 < 0; then F ~ N(0, I_2)."""
-    W = _flip_signs(rs.normal(0.0, 1.0, size=(2, d)), positive=(W11,), negative=(W21,))
-    return W, rs.normal(0.0, 1.0, size=2)
-
-
+    """SL initialization: W (m, d) normal with w11 > 0, w21 < 0; then F ~ N(0, I_m)."""
+    W = _flip_signs(rs.normal(0.0, 1.0, size=(m, d)), positive=(W11,), negative=(W21,))
+    return W, rs.normal(0.0, 1.0, size=m)

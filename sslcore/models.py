@@ -8,6 +8,10 @@ SSL (maximized):
     dL/dw_k = sum_i [s'(u1_ik) s(u2_ik) x1_i + s(u1_ik) s'(u2_ik) x2_i] - 2 alpha n w_k,
     with u^v_ik = w_k . x^v_i.
 
+Activations (chapter 5 replaces s in the representation; :data:`ACTIVATIONS`):
+    sigmoid s(u), tanh(u), softplus(u) = log(1 + e^u), relu(u) = max(u, 0);
+    derivatives s(1 - s), 1 - tanh^2, s(u), 1[u > 0] (relu'(0) = 0, as torch).
+
 SL (minimized), h_i = F_1 s(w_1.x_i) + F_2 s(w_2.x_i), y_hat_i = s(h_i):
     J(W, F) = sum_i [softplus(h_i) - y_i h_i] + beta n ||W||_F^2 + gamma n ||F||^2
     (softplus(h) - y h is the binary cross-entropy of y_hat, stable for any h)
@@ -20,6 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit
 
+from .config import ACTIVATIONS
 from .validation import integer
 
 #: highest derivative order of :func:`sigmoid_derivative`
@@ -60,6 +65,26 @@ def sigmoid_derivative(t: ArrayLike, order: int) -> np.ndarray:
         q, SIGMOID_POLYNOMIALS[j])
 
 
+def activation(name: str, u: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """(a(u), a'(u)) for the activation ``name`` (one of :data:`ACTIVATIONS`), entrywise.
+
+    sigmoid: s, s (1 - s);  tanh: t, 1 - t^2;  softplus: log(1 + e^u), s(u);
+    relu: max(u, 0), 1[u > 0].
+    """
+    u = np.asarray(u, dtype=np.float64)
+    if name == "sigmoid":
+        s = sigmoid(u)
+        return s, s * (1 - s)
+    if name == "tanh":
+        return np.tanh(u), 4.0 * expit(2 * u) * expit(-2 * u)   # 1 - tanh^2, no cancellation
+    if name == "softplus":
+        return np.logaddexp(0.0, u), expit(u)
+    if name == "relu":
+        return np.maximum(u, 0.0), (u > 0).astype(np.float64)
+    raise ValueError(f"activation={name!r} is unknown: allowed "
+                     f"{', '.join(map(repr, ACTIVATIONS))}")
+
+
 def _n(x: np.ndarray) -> int:
     return x.shape[-2]
 
@@ -86,14 +111,15 @@ def ssl_gradient(W: np.ndarray, x1: np.ndarray, x2: np.ndarray, alpha: float) ->
     return data - 2 * alpha * _n(x1) * W
 
 
-def sl_logit(W: np.ndarray, F: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """h_i = sum_k F_k s(w_k . x_i), shape (..., n)."""
-    return (sigmoid(x @ np.swapaxes(W, -1, -2)) * F[..., None, :]).sum(-1)
+def sl_logit(W: np.ndarray, F: np.ndarray, x: np.ndarray, act: str = "sigmoid") -> np.ndarray:
+    """h_i = sum_k F_k a(w_k . x_i), shape (..., n); a = s by default (``act``: an activation
+    of :data:`ACTIVATIONS`; W (..., m, d), F (..., m) for any number m of neurons)."""
+    return (activation(act, x @ np.swapaxes(W, -1, -2))[0] * F[..., None, :]).sum(-1)
 
 
-def sl_forward(W: np.ndarray, F: np.ndarray, x: np.ndarray) -> np.ndarray:
+def sl_forward(W: np.ndarray, F: np.ndarray, x: np.ndarray, act: str = "sigmoid") -> np.ndarray:
     """y_hat_i = s(h_i), the predicted probability of label 1 (the "-" class)."""
-    return sigmoid(sl_logit(W, F, x))
+    return sigmoid(sl_logit(W, F, x, act))
 
 
 def bce_with_logits(h: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -107,19 +133,21 @@ def bce_with_logits(h: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def sl_loss(W: np.ndarray, F: np.ndarray, x: np.ndarray, y: np.ndarray, beta: float,
-            gamma: float) -> np.ndarray:
-    """J(W, F), shape (...)."""
+            gamma: float, act: str = "sigmoid") -> np.ndarray:
+    """J(W, F), shape (...) (hidden activation ``act``, default s)."""
     n = _n(x)
     reg = beta * n * (W**2).sum(axis=(-1, -2)) + gamma * n * (F**2).sum(-1)
-    return bce_with_logits(sl_logit(W, F, x), y).sum(-1) + reg
+    return bce_with_logits(sl_logit(W, F, x, act), y).sum(-1) + reg
 
 
 def sl_gradients(W: np.ndarray, F: np.ndarray, x: np.ndarray, y: np.ndarray, beta: float,
-                 gamma: float) -> tuple[np.ndarray, np.ndarray]:
-    """(dJ/dW, dJ/dF) at the same (W, F)."""
+                 gamma: float, act: str = "sigmoid") -> tuple[np.ndarray, np.ndarray]:
+    """(dJ/dW, dJ/dF) at the same (W, F); with a hidden activation a (``act``) the formulas
+    hold with s(u_ik), s'(u_ik) replaced by a(u_ik), a'(u_ik)."""
     n = _n(x)
-    s = sigmoid(x @ np.swapaxes(W, -1, -2))
+    s, ds = activation(act, x @ np.swapaxes(W, -1, -2))
     r = sigmoid((s * F[..., None, :]).sum(-1)) - y
-    gW = np.swapaxes(r[..., None] * F[..., None, :] * s * (1 - s), -1, -2) @ x
+    rF = r[..., None] * F[..., None, :]
+    gW = np.swapaxes(rF * s * (1 - s) if act == "sigmoid" else rF * ds, -1, -2) @ x
     gF = (r[..., None] * s).sum(-2)
     return gW + 2 * beta * n * W, gF + 2 * gamma * n * F

@@ -36,17 +36,34 @@ from .data import fill_normal
 
 #: (new Wt, sigmoids s (S, 2 views, n, 2), gradient^T (S, d, 2)), the last two at the old Wt.
 StepResult = tuple[np.ndarray, np.ndarray, np.ndarray]
+#: Noise drawn per seed and block of steps, at most (bytes); see :func:`block_length`.
+BLOCK_BYTES_PER_SEED = 4 * 2**20
+
+
+def normals_per_step(cfg: SSLConfig) -> int:
+    """Standard normals one step draws per seed: (2n + d) m ("projected"), 2 n d ("views")."""
+    if cfg.sampler == "projected":
+        return (2 * cfg.n + cfg.d) * cfg.m
+    return 2 * cfg.n * cfg.d
+
+
+def block_length(cfg: SSLConfig, block: int) -> int:
+    """Steps per block of random numbers: ``block``, or fewer so that a seed's block holds at
+    most BLOCK_BYTES_PER_SEED (4 MiB) of normals. It depends on the seed's own sizes only
+    (n, d, m, sampler), never on how many seeds train together, so stacking seeds does not
+    change a seed's stream. At the paper's size a seed's block of 200 steps holds 0.66 MiB."""
+    return max(1, min(block, BLOCK_BYTES_PER_SEED // (8 * normals_per_step(cfg))))
 
 
 def draw_ssl_noise(cfg: SSLConfig, gens: Sequence[np.random.Generator | np.random.RandomState],
                    n: int, d: int, length: int) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The random numbers of ``length`` steps for the kernel of ``cfg.sampler``, one stream per
-    row: "projected", (a (S, length, 2n, 2), Z (S, length, d, 2)); "views", the noise
+    row: "projected", (a (S, length, 2n, m), Z (S, length, d, m)); "views", the noise
     (S, length, 2, n, d) (in the authors' order when ``cfg.rng`` is "reference")."""
-    S = len(gens)
+    S, m = len(gens), cfg.m
     if cfg.sampler == "projected":
-        return (fill_normal(gens, np.empty((S, length, 2 * n, 2))),
-                fill_normal(gens, np.empty((S, length, d, 2))))
+        return (fill_normal(gens, np.empty((S, length, 2 * n, m))),
+                fill_normal(gens, np.empty((S, length, d, m))))
     if cfg.rng == "reference":
         return reference.view_noise(gens, length, n, d)
     return fill_normal(gens, np.empty((S, length, 2, n, d)))
@@ -172,3 +189,60 @@ def ssl_step_projected(Wt: np.ndarray, x: np.ndarray, xT: np.ndarray, a: np.ndar
     G -= (2.0 * n) * broadcast_rows(alpha, 3) * Wt
     gradT += G
     return Wt + eta * gradT, s, gradT
+
+
+# -- chapter 5: any width m, activation and objective ------------------------------------------
+#: (u (S, 2 views, n, m)) -> (L_data (S,), c = dL_data/du (S, 2, n, m)), see sslcore.objectives
+Terms = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+#: (new Wt, L(W) (S,), gradient^T (S, d, m)), the last two at the old Wt
+GeneralResult = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _decay(Wt, alpha, n):
+    """(alpha n ||W||_F^2 (S,), 2 alpha n W^T) of the weight decay."""
+    a = broadcast_rows(alpha, 3)
+    return np.ravel(alpha) * n * (Wt**2).sum(axis=(1, 2)), (2.0 * n) * a * Wt
+
+
+def general_step_views(Wt: np.ndarray, x: np.ndarray, noise: np.ndarray, rho: ArrayLike,
+                       alpha: ArrayLike, eta: float, terms: Terms) -> GeneralResult:
+    """One ascent step of any objective (``terms``) with explicit views x + rho noise[:, v].
+
+    Wt = W^T (S, d, m); noise (S, 2, n, d). dL/dW^T = sum_{v,i} x^v_i c^v_i^T - 2 alpha n W^T.
+    """
+    n = x.shape[-2]
+    xv = x[:, None] + broadcast_rows(rho, 4) * noise          # (S, 2 views, n, d)
+    value, c = terms(xv @ Wt[:, None])                        # u^v_ik = w_k.x^v_i
+    reg, dreg = _decay(Wt, alpha, n)
+    gradT = np.swapaxes(xv[:, 0], 1, 2) @ c[:, 0] + np.swapaxes(xv[:, 1], 1, 2) @ c[:, 1]
+    gradT -= dreg
+    return Wt + eta * gradT, value - reg, gradT
+
+
+def general_step_projected(Wt: np.ndarray, x: np.ndarray, xT: np.ndarray, a: np.ndarray,
+                           Z: np.ndarray, rho: ArrayLike, alpha: ArrayLike, eta: float,
+                           terms: Terms) -> GeneralResult:
+    """One ascent step of any objective drawing only what the gradient sees (m <= d).
+
+    The module docstring's sampler with m neurons: W^T = Q R (Q (S, d, m) orthonormal), the
+    views' noise enters u only through a = Q^T xi (S, 2n, m), and G = sum_{v,i} P xi^v_i c^v_i^T
+    is drawn as P Z L^T with L L^T = M = sum_{v,i} c^v_i c^v_i^T (L = V sqrt(Lambda) from the
+    eigendecomposition, as M may be singular, e.g. for dead ReLU neurons).
+    """
+    S, n = x.shape[0], x.shape[1]
+    m = Wt.shape[-1]
+    rho = broadcast_rows(rho, 3)
+    Q, R = qr2(Wt) if m == 2 else np.linalg.qr(Wt)
+    u = (a @ (rho * R)).reshape(S, 2, n, m)
+    u += (x @ Wt)[:, None]
+    value, c = terms(u)
+    gradT = xT @ (c[:, 0] + c[:, 1])                          # sum_{v,i} x_i c^v_i^T
+    c = c.reshape(S, 2 * n, m)
+    lam, V = np.linalg.eigh(np.swapaxes(c, 1, 2) @ c)         # M = V diag(lam) V^T
+    G = Z @ np.swapaxes(V * np.sqrt(np.maximum(lam, 0.0))[:, None, :], 1, 2)   # Z L^T
+    G -= Q @ (np.swapaxes(Q, 1, 2) @ G)                       # P G
+    G += Q @ (np.swapaxes(a, 1, 2) @ c)                       # the noise in the plane of Q
+    G *= rho
+    reg, dreg = _decay(Wt, alpha, n)
+    gradT += G - dreg
+    return Wt + eta * gradT, value - reg, gradT

@@ -1,25 +1,29 @@
 """Full-batch training, vectorized over seeds, points and coordinates.
 
-Weights are (S, 2, d) arrays, S = number of seeds; every step is a handful of batched array
-operations. SSL: gradient ascent W <- W + eta dL/dW with fresh views every step. SL: gradient
-descent, W <- W - eta dJ/dW(W, F), then F <- F - eta dJ/dF(W_new, F).
+Weights are (S, m, d) arrays, S = number of seeds, m neurons (the paper: 2); every step is a
+handful of batched array operations. SSL: gradient ascent W <- W + eta dL/dW with fresh views
+every step. SL: gradient descent, W <- W - eta dJ/dW(W, F), then F <- F - eta dJ/dF(W_new, F).
 
 The SSL step kernels (explicit views, or the projected sampler that draws d/2 times fewer
-normals) are in :mod:`sslcore.ssl_kernels`; ``SSLConfig.sampler`` picks one.
+normals) are in :mod:`sslcore.ssl_kernels`; ``SSLConfig.sampler`` picks one. The paper's model
+(two sigmoid neurons, the agreement objective) has its own fast kernels; any other width,
+activation or objective (chapter 5, :mod:`sslcore.objectives`) the general ones. Random numbers
+are drawn in blocks of up to ``block`` steps, fewer when a seed's block would exceed 4 MiB
+(``ssl_kernels.block_length``), so memory stays bounded for any n, d and m.
 
 Divergence. Training stops at the first step t whose weights W_t (SL: or F_t) are not finite or
 exceed ``MAX_WEIGHT`` = 1e6 in absolute value, and raises :class:`DivergenceError` naming the
-step, the seeds and the parameters. The paper's runs (both random streams) stay below
-|W| = 4.3 and |F| = 6.1, the chapters' below 18 (the init's w_k2 <= 9/tau at tau = 0.5); and
-with eta alpha n <= 1/2, since |s' s| <= 1/4, an SSL neuron with explicit views never exceeds
-max(|w_k(0)|, max_i,v |x_i^v| / (4 alpha)) (about 1.4e3 at the defaults). The check runs every
-``CHECK_EVERY`` steps and at the end of each block; a failed check replays the steps since the
-last good one to find the first bad step.
+step, the seeds and the parameters (both defined in :mod:`sslcore.divergence`). The paper's
+runs (both random streams) stay below |W| = 4.3 and |F| = 6.1, the chapters' below 18 (the
+init's w_k2 <= 9/tau at tau = 0.5); and with eta alpha n <= 1/2, since |s' s| <= 1/4, an SSL
+neuron with explicit views never exceeds max(|w_k(0)|, max_i,v |x_i^v| / (4 alpha)) (about
+1.4e3 at the defaults). The check runs every ``CHECK_EVERY`` steps and at the end of each
+block; a failed check replays the steps since the last good one to find the first bad step.
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from os import PathLike
@@ -29,78 +33,24 @@ import numpy as np
 from numpy.typing import ArrayLike
 from tqdm.auto import tqdm
 
-from . import models, reference, ssl_kernels
+from . import models, objectives, reference, ssl_kernels
 from .config import SLConfig, SSLConfig, config_from_dict
 from .data import Data, sample, streams
+from .divergence import MAX_WEIGHT as MAX_WEIGHT  # re-exported: training.MAX_WEIGHT
+from .divergence import DivergenceError as DivergenceError
+from .divergence import divergence_error, finite_below, first_bad_step
 from .initialization import sl_initial_weights, ssl_initial_weights
 from .ssl_kernels import broadcast_rows, sigmoid_inplace
 
-#: Weights with |w| > MAX_WEIGHT (or non-finite) stop training with a DivergenceError.
-MAX_WEIGHT = 1e6
 #: Steps between two divergence checks (a failed check replays them to find the first bad one).
 CHECK_EVERY = 10
-
-
-class DivergenceError(FloatingPointError):
-    """Training diverged: the weights at ``step`` are non-finite or exceed ``MAX_WEIGHT``.
-
-    Attributes: ``step``, ``model`` ("SSL" or "SL"), ``seeds`` (of the diverged rows) and
-    ``params`` (name -> value of the configuration of the first diverged seed).
-    """
-
-    def __init__(self, message: str, step: int | None = None, model: str | None = None,
-                 seeds: Iterable[int] = (), params: Mapping[str, object] | None = None) -> None:
-        super().__init__(message)
-        self.step, self.model, self.seeds = step, model, tuple(seeds)
-        self.params = dict(params or {})
-
-
-def _finite_below(*arrays):
-    """True when every entry of the arrays is finite with |.| <= MAX_WEIGHT (NaN compares False)."""
-    return all(a.max() <= MAX_WEIGHT and a.min() >= -MAX_WEIGHT for a in arrays)
-
-
-def _bad_rows(*arrays):
-    """Row (seed) indices whose entries are non-finite or exceed MAX_WEIGHT."""
-    ok = np.ones(len(arrays[0]), bool)
-    for a in arrays:
-        m = np.abs(a.reshape(len(a), -1)).max(axis=1)
-        ok &= m <= MAX_WEIGHT
-    return np.flatnonzero(~ok)
-
-
-def _divergence(model, cfgs, step, arrays, names):
-    """The DivergenceError for the first bad step: arrays (S, ...) at that step, their names."""
-    rows = _bad_rows(*arrays)
-    owners = [(cfg, seed) for cfg in cfgs for seed in cfg.seeds]
-    bad = [owners[i] for i in rows]
-    cfg = bad[0][0]
-    seeds = [seed for _, seed in bad]
-    sizes = []
-    for a, name in zip(arrays, names):
-        v = a[rows]
-        sizes.append(f"{name} not finite" if not np.all(np.isfinite(v))
-                     else f"max |{name}| = {np.abs(v).max():.3g}")
-    keys = ("eta", "alpha", "tau", "rho", "n", "d", "init", "rng") if model == "SSL" else \
-        ("eta", "beta", "gamma", "tau", "rho", "n", "d", "rng")
-    params = {k: getattr(cfg, k) for k in keys}
-    shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v!r}"
-                      for k, v in params.items())
-    decay = "alpha" if model == "SSL" else "beta"
-    hint = f"try a smaller eta, e.g. eta={cfg.eta / 10:.3g}"
-    if getattr(cfg, decay) == 0:
-        hint += f", or {decay} > 0 (weight decay keeps the weights bounded)"
-    message = (f"{model} training diverged at step {step}: {', '.join(sizes)} (limit "
-               f"{MAX_WEIGHT:g}) for seed{'s' if len(seeds) > 1 else ''} "
-               f"{', '.join(map(str, seeds))}, with {shown}; {hint}")
-    return DivergenceError(message, step=step, model=model, seeds=seeds, params=params)
 
 
 @dataclass
 class Run:
     """A training run over all seeds.
 
-    steps (R,): recorded steps 0, k, 2k, ..., T;  W (S, R, 2, d);  F (S, R, 2) (SL only);
+    steps (R,): recorded steps 0, k, 2k, ..., T;  W (S, R, m, d);  F (S, R, m) (SL only);
     objective, grad_norm (S, R): the objective (SSL: on that step's views) and ||dW||_F at the
     recorded steps, before that step's update;  data: the training sample of every seed.
     """
@@ -115,12 +65,12 @@ class Run:
 
     @property
     def W_final(self) -> np.ndarray:
-        """Final weights (S, 2, d)."""
+        """Final weights (S, m, d)."""
         return self.W[:, -1]
 
     @property
     def F_final(self) -> np.ndarray | None:
-        """Final output weights (S, 2) (SL), None for SSL."""
+        """Final output weights (S, m) (SL), None for SSL."""
         return None if self.F is None else self.F[:, -1]
 
     # -- saving and loading ----------------------------------------------------------------
@@ -157,12 +107,12 @@ class Run:
         if expected is not None and cfg != expected:
             raise ValueError(f"run file {path!s} holds a different configuration: "
                              f"{_config_difference(cfg, expected)}")
-        S, d, n = len(cfg.seeds), cfg.d, cfg.n
+        S, d, n, m = len(cfg.seeds), cfg.d, cfg.n, cfg.m
         R = len(record_steps(cfg.T, cfg.record_every))
-        shapes = dict(steps=(R,), W=(S, R, 2, d), objective=(S, R), grad_norm=(S, R),
+        shapes = dict(steps=(R,), W=(S, R, m, d), objective=(S, R), grad_norm=(S, R),
                       x=(S, n, d), c=(S, n))
         if isinstance(cfg, SLConfig):
-            shapes["F"] = (S, R, 2)
+            shapes["F"] = (S, R, m)
         if set(stored) != set(shapes):
             raise ValueError(f"run file {path!s} has entries {sorted(stored)}, expected "
                              f"{sorted(shapes)} for its configuration")
@@ -222,8 +172,8 @@ class _Recorder:
     def __init__(self, cfg, S, d, with_F=False):
         self.steps = record_steps(cfg.T, cfg.record_every)
         R = len(self.steps)
-        self.W = np.empty((S, R, 2, d))
-        self.F = np.empty((S, R, 2)) if with_F else None
+        self.W = np.empty((S, R, cfg.m, d))
+        self.F = np.empty((S, R, cfg.m)) if with_F else None
         self.objective = np.empty((S, R))
         self.grad_norm = np.empty((S, R))
         self._next = 0
@@ -286,26 +236,38 @@ def _split(cfgs, rec, datas, with_F=False):
 # -- SSL ---------------------------------------------------------------------------------------
 def init_ssl(cfg: SSLConfig
              ) -> tuple[np.ndarray, Data, list[np.random.Generator | np.random.RandomState]]:
-    """Initial W (S, 2, d), data, and the augmentation streams (clean mode)."""
+    """Initial W (S, m, d), data, and the augmentation streams (clean mode)."""
     if cfg.rng == "reference":
         W, _, data, states = reference.setup(cfg, "ssl")
         return W, data, states
     gens = [streams(s, "ssl") for s in cfg.seeds]
-    W = np.stack([ssl_initial_weights(cfg.init, cfg.d, cfg.tau, g[0], g[0]) for g in gens])
+    W = np.stack([ssl_initial_weights(cfg.init, cfg.d, cfg.tau, g[0], g[0], cfg.m,
+                                      cfg.init_scale) for g in gens])
     data = sample(cfg.n, cfg.d, cfg.tau, cfg.rho, [g[1] for g in gens], noise=cfg.noise)
     return W, data, [g[2] for g in gens]
 
 
-def _first_bad_step(advance: Callable, state: tuple, steps: Iterable[int]
-                    ) -> tuple[int, tuple] | None:
-    """Replay the steps since the last good check: ``state = advance(state, k)`` for k in
-    ``steps``, from that check's state. (k, state) after the first k whose arrays are
-    non-finite or exceed ``MAX_WEIGHT``; None if there is none."""
-    for k in steps:
-        state = advance(state, k)
-        if not _finite_below(*state):
-            return k, state
-    return None
+def _ssl_step(cfg, x, xT, rho, alpha):
+    """(step(Wt, noise, j) -> (new Wt, s, gradient^T), value(Wt, s) -> L (S,)) for ``cfg``:
+    the paper's model has its own fast kernels (s: the sigmoids); any other model the general
+    ones of :mod:`sslcore.ssl_kernels` (s: the objective's value itself)."""
+    n = x.shape[1]
+    if cfg._paper_model():
+        if cfg.sampler == "projected":
+            return (lambda Wt, noise, j: ssl_kernels.ssl_step_projected(
+                Wt, x, xT, noise[0][:, j], noise[1][:, j], rho, alpha, cfg.eta),
+                lambda Wt, s: ssl_kernels.ssl_value(Wt, s, alpha, n))
+        return (lambda Wt, noise, j: ssl_kernels.ssl_step_views(
+            Wt, x, noise[:, j], rho, alpha, cfg.eta),
+            lambda Wt, s: ssl_kernels.ssl_value(Wt, s, alpha, n))
+    terms = partial(objectives.data_terms, objective=cfg.objective, act=cfg.activation,
+                    temperature=cfg.temperature)
+    if cfg.sampler == "projected":
+        return (lambda Wt, noise, j: ssl_kernels.general_step_projected(
+            Wt, x, xT, noise[0][:, j], noise[1][:, j], rho, alpha, cfg.eta, terms),
+            lambda Wt, value: value)
+    return (lambda Wt, noise, j: ssl_kernels.general_step_views(
+        Wt, x, noise[:, j], rho, alpha, cfg.eta, terms), lambda Wt, value: value)
 
 
 def _ssl_loop(cfg, Wt, x, gens, progress, block, desc, rho, alpha, cfgs=None):
@@ -322,31 +284,27 @@ def _ssl_loop(cfg, Wt, x, gens, progress, block, desc, rho, alpha, cfgs=None):
     xT = np.ascontiguousarray(np.swapaxes(x, 1, 2))
     rec = _Recorder(cfg, S, d)
 
-    def step(Wt, noise, j):
-        if cfg.sampler == "projected":
-            return ssl_kernels.ssl_step_projected(Wt, x, xT, noise[0][:, j], noise[1][:, j],
-                                                  rho, alpha, cfg.eta)
-        return ssl_kernels.ssl_step_views(Wt, x, noise[:, j], rho, alpha, cfg.eta)
+    step, value = _ssl_step(cfg, x, xT, rho, alpha)
 
-    if not _finite_below(Wt):
-        raise _divergence("SSL", cfgs, 0, [np.swapaxes(Wt, 1, 2)], ["W"])
+    if not finite_below(Wt):
+        raise divergence_error("SSL", cfgs, 0, [np.swapaxes(Wt, 1, 2)], ["W"])
     bar = tqdm(total=T + 1, desc=desc, disable=not progress, leave=False)
     draw = partial(ssl_kernels.draw_ssl_noise, cfg, gens, n, d)
-    blocks = _blocks(T + 1, block, False, desc)
+    blocks = _blocks(T + 1, ssl_kernels.block_length(cfg, block), False, desc)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for start, length, noise in ssl_kernels.prefetched_draws(blocks, draw):
             good, j_good = Wt, 0                                 # W_start, checked
             for j in range(length):
                 new, s, gT = step(Wt, noise, j)
                 if rec.wants(start + j):
-                    rec.record(Wt, ssl_kernels.ssl_value(Wt, s, alpha, n), gT)
+                    rec.record(Wt, value(Wt, s), gT)
                 Wt = new                                         # W_(start + j + 1)
                 t = start + j + 1
                 if t <= T and (t % CHECK_EVERY == 0 or j == length - 1 or t == T):
-                    if not _finite_below(Wt) and (bad := _first_bad_step(
+                    if not finite_below(Wt) and (bad := first_bad_step(
                             lambda st, jj, noise=noise: (step(st[0], noise, jj)[0],),
                             (good,), range(j_good, j + 1))):
-                        raise _divergence("SSL", cfgs, start + bad[0] + 1,
+                        raise divergence_error("SSL", cfgs, start + bad[0] + 1,
                                           [np.swapaxes(bad[1][0], 1, 2)], ["W"])
                     good, j_good = Wt, j + 1
             bar.update(length)
@@ -358,7 +316,7 @@ def train_ssl(cfg: SSLConfig | None = None, progress: bool = False, block: int =
               W0: np.ndarray | None = None) -> Run:
     """Gradient ascent on the SSL objective for every seed of ``cfg`` at once.
 
-    ``W0`` (S, 2, d) optionally replaces the configured initialization (data and views still
+    ``W0`` (S, m, d) optionally replaces the configured initialization (data and views still
     come from the seeds' streams).
     """
     return train_ssl_many([cfg or SSLConfig()], progress, block, None if W0 is None else [W0])[0]
@@ -368,18 +326,19 @@ def train_ssl_many(cfgs: Sequence[SSLConfig], progress: bool = False, block: int
                    W0s: Sequence[ArrayLike | None] | None = None) -> list[Run]:
     """Train several SSL configurations in one vectorized loop (their seeds stacked).
 
-    The configurations may differ in ``init``, ``seeds``, ``tau``, ``rho``, ``alpha`` and
-    ``noise`` (so a sweep over tau or rho is one loop); each gets its own Run, equal to what
-    :func:`train_ssl` gives it alone (each seed has its own random streams).
+    The configurations may differ in ``init``, ``init_scale``, ``seeds``, ``tau``, ``rho``,
+    ``alpha`` and ``noise`` (so a sweep over tau or rho is one loop); each gets its own Run,
+    equal to what :func:`train_ssl` gives it alone (each seed has its own random streams, and
+    the blocks of random numbers depend on a seed's own sizes only).
     """
-    cfgs = _compatible(cfgs, ("init", "seeds", "tau", "rho", "alpha", "noise"))
+    cfgs = _compatible(cfgs, ("init", "init_scale", "seeds", "tau", "rho", "alpha", "noise"))
     Ws, datas, gens = [], [], []
     for i, cfg in enumerate(cfgs):
         W, data, g = init_ssl(cfg)
         if W0s is not None and W0s[i] is not None:
             W0 = np.asarray(W0s[i], dtype=np.float64)
             if W0.shape != W.shape:
-                raise ValueError(f"W0 has shape {W0.shape}, expected {W.shape} (seeds, 2, d)")
+                raise ValueError(f"W0 has shape {W0.shape}, expected {W.shape} (seeds, m, d)")
             W = W0.copy()
         Ws.append(W)
         datas.append(data)
@@ -394,24 +353,45 @@ def train_ssl_many(cfgs: Sequence[SSLConfig], progress: bool = False, block: int
 
 # -- SL ----------------------------------------------------------------------------------------
 def init_sl(cfg: SLConfig) -> tuple[np.ndarray, np.ndarray, Data]:
-    """Initial W (S, 2, d), F (S, 2) and the data."""
+    """Initial W (S, m, d), F (S, m) and the data."""
     if cfg.rng == "reference":
         W, F, data, _ = reference.setup(cfg, "sl")
         return W, F, data
     gens = [streams(s, "sl") for s in cfg.seeds]
-    WF = [sl_initial_weights(cfg.d, g[0]) for g in gens]
+    WF = [sl_initial_weights(cfg.d, g[0], cfg.m) for g in gens]
     data = sample(cfg.n, cfg.d, cfg.tau, cfg.rho, [g[1] for g in gens], noise=cfg.noise)
     return np.stack([w for w, _ in WF]), np.stack([f for _, f in WF]), data
 
 
+def _sl_step_activation(Wt, F, x, xT, y, beta, gamma, eta, want_loss, act):
+    """:func:`sl_step` with the hidden activation ``act`` (a, a' from models.activation)."""
+    n = x.shape[1]
+    s, ds = models.activation(act, x @ Wt)                   # a(u_ik), a'(u_ik)
+    h = s @ F[:, :, None]
+    r = models.sigmoid(h) - y
+    gT = xT @ (ds * F[:, None, :] * r) + (2.0 * n) * broadcast_rows(beta, 3) * Wt
+    loss = None
+    if want_loss:
+        reg = np.ravel(beta) * (Wt**2).sum(axis=(1, 2)) + np.ravel(gamma) * (F**2).sum(-1)
+        loss = models.bce_with_logits(h, y).sum(axis=(1, 2)) + n * reg
+    Wt = Wt - eta * gT
+    s = models.activation(act, x @ Wt)[0]
+    r = models.sigmoid(s @ F[:, :, None]) - y
+    gF = (np.swapaxes(s, 1, 2) @ r)[..., 0] + (2.0 * n) * broadcast_rows(gamma, 2) * F
+    return Wt, F - eta * gF, loss, gT
+
+
 def sl_step(Wt: np.ndarray, F: np.ndarray, x: np.ndarray, xT: np.ndarray, y: np.ndarray,
-            beta: ArrayLike, gamma: ArrayLike, eta: float, want_loss: bool = True
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+            beta: ArrayLike, gamma: ArrayLike, eta: float, want_loss: bool = True,
+            act: str = "sigmoid") -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
     """W <- W - eta dJ/dW(W, F); then F <- F - eta dJ/dF(W_new, F).
 
-    Works on Wt = W^T (S, d, 2); y (S, n, 1). Returns (Wt, F, loss, dJ/dW^T), the loss (None
-    unless ``want_loss``) and the gradient at the old (W, F).
+    Works on Wt = W^T (S, d, m), F (S, m); y (S, n, 1). Returns (Wt, F, loss, dJ/dW^T), the
+    loss (None unless ``want_loss``) and the gradient at the old (W, F). ``act``: the hidden
+    activation (default the paper's sigmoid, computed in place here).
     """
+    if act != "sigmoid":
+        return _sl_step_activation(Wt, F, x, xT, y, beta, gamma, eta, want_loss, act)
     n = x.shape[1]
     beta3, gamma2 = broadcast_rows(beta, 3), broadcast_rows(gamma, 2)
     s = sigmoid_inplace(x @ Wt)                                    # s(w_k.x_i), (S, n, 2)
@@ -446,6 +426,7 @@ def train_sl_many(cfgs: Sequence[SLConfig], progress: bool = False, block: int =
     """Train several SL configurations in one vectorized loop (their seeds stacked).
 
     They may differ in ``seeds``, ``tau``, ``rho``, ``beta``, ``gamma`` and ``noise``.
+    Any width m and hidden activation (``SLConfig.m``, ``activation``).
     """
     cfgs = _compatible(cfgs, ("seeds", "tau", "rho", "beta", "gamma", "noise"))
     inits = [init_sl(cfg) for cfg in cfgs]
@@ -457,26 +438,27 @@ def train_sl_many(cfgs: Sequence[SLConfig], progress: bool = False, block: int =
     xT = np.ascontiguousarray(np.swapaxes(x, 1, 2))
     beta, gamma = _per_row(cfgs, "beta"), _per_row(cfgs, "gamma")
     rec = _Recorder(cfgs[0], x.shape[0], x.shape[2], with_F=True)
-    T, eta = cfgs[0].T, cfgs[0].eta
+    T, eta, act = cfgs[0].T, cfgs[0].eta, cfgs[0].activation
 
     def diverged(step, Wt, F):
-        return _divergence("SL", cfgs, step, [np.swapaxes(Wt, 1, 2), F], ["W", "F"])
+        return divergence_error("SL", cfgs, step, [np.swapaxes(Wt, 1, 2), F], ["W", "F"])
 
-    if not _finite_below(Wt, F):
+    if not finite_below(Wt, F):
         raise diverged(0, Wt, F)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for start, length in _blocks(T + 1, block, progress, "SL"):
             good = (Wt, F, start)                                # (W, F) at step start, checked
             for t in range(start, start + length):
                 want = rec.wants(t)
-                new, newF, loss, gT = sl_step(Wt, F, x, xT, y, beta, gamma, eta, want)
+                new, newF, loss, gT = sl_step(Wt, F, x, xT, y, beta, gamma, eta, want, act)
                 if want:
                     rec.record(Wt, loss, gT, F)
                 Wt, F = new, newF                                # step t + 1
                 if t < T and ((t + 1) % CHECK_EVERY == 0 or t == start + length - 1
                               or t + 1 == T):
-                    if not _finite_below(Wt, F) and (bad := _first_bad_step(
-                            lambda st, _: sl_step(*st, x, xT, y, beta, gamma, eta, False)[:2],
+                    if not finite_below(Wt, F) and (bad := first_bad_step(
+                            lambda st, _: sl_step(*st, x, xT, y, beta, gamma, eta, False,
+                                                  act)[:2],
                             good[:2], range(good[2], t + 1))):
                         raise diverged(bad[0] + 1, *bad[1])
                     good = (Wt, F, t + 1)
