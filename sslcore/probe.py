@@ -3,8 +3,9 @@
 A linear probe asks what a representation makes *linearly* readable; a polynomial probe
 (``degree=3``: logistic regression on all monomials of degree <= 3 of the features,
 :func:`polynomial_features`) asks what a simple nonlinear readout finds. For trained weights
-W (S, 2, d) (one row per seed) the representation of a point x is
-f(x) = s(W x) = (s(w_1.x), s(w_2.x)), the same map for the SSL model and for the first layer
+W (S, m, d) (one row per seed; the paper's m = 2) the representation of a point x is
+f(x) = a(W x) = (a(w_1.x), ..., a(w_m.x)), a the sigmoid s (the paper's) or another activation
+of ``config.ACTIVATIONS`` (chapter 5), the same map for the SSL model and for the first layer
 of the SL model. The probe is fitted on a
 fresh sample of the data distribution (not the training sample), and its accuracy is measured
 on a second fresh sample, for a target ``"y"`` (the label, sign of the e1 coordinate) or
@@ -30,12 +31,13 @@ from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
 from . import analysis, models
-from .config import TAU, D
+from .config import ACTIVATIONS, TAU, D
 from .data import Data, sample, streams
 from .validation import choice, integer, real
 
 TARGETS = ("y", "z")
-FEATURES = ("sigmoid", "linear", "raw")
+#: representations: a(W x) for an activation a (default the sigmoid), W x, or x itself
+FEATURES = ACTIVATIONS + ("linear", "raw")
 
 
 # ------------------------------------------------------------------ validation helpers
@@ -43,22 +45,28 @@ def _seed_weights(W: ArrayLike) -> np.ndarray:
     W = np.asarray(W, dtype=np.float64)
     if W.ndim == 2:
         W = W[None]
-    if W.ndim != 3 or W.shape[1] != 2 or W.shape[2] < 2:
-        raise ValueError(f"W has shape {W.shape}: expected (seeds, 2, d) or (2, d) with d >= 2")
+    if W.ndim != 3 or W.shape[1] < 1 or W.shape[2] < 2:
+        raise ValueError(f"W has shape {W.shape}: expected (seeds, m, d) or (m, d) with m >= 1 "
+                         "and d >= 2")
     if not np.all(np.isfinite(W)):
         raise ValueError("W contains non-finite values")
     return W
 
 
 # ------------------------------------------------------------------ the representation
-def features(W: ArrayLike, x: ArrayLike) -> np.ndarray:
-    """f(x) = s(W x) for weights W (S, 2, d) and points x (S, m, d): shape (S, m, 2)."""
+def features(W: ArrayLike, x: ArrayLike, activation: str = "sigmoid") -> np.ndarray:
+    """f(x) = a(W x) for weights W (S, m, d) and points x (S, N, d): shape (S, N, m).
+
+    a: ``activation`` (one of ``config.ACTIVATIONS``; default the sigmoid s, the paper's).
+    """
+    activation = choice("activation", activation, ACTIVATIONS)
     W = _seed_weights(W)
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3 or x.shape[0] != W.shape[0] or x.shape[2] != W.shape[2]:
-        raise ValueError(f"x has shape {x.shape}: expected ({W.shape[0]}, m, {W.shape[2]}) "
+        raise ValueError(f"x has shape {x.shape}: expected ({W.shape[0]}, N, {W.shape[2]}) "
                          f"for W {W.shape}")
-    return models.sigmoid(x @ np.swapaxes(W, 1, 2))
+    u = x @ np.swapaxes(W, 1, 2)
+    return models.sigmoid(u) if activation == "sigmoid" else models.activation(activation, u)[0]
 
 
 # ------------------------------------------------------------------ logistic regression
@@ -198,14 +206,16 @@ def probe_accuracy(W: ArrayLike, target: str = "y", seeds: Iterable[int] | None 
                    rho: float | None = None, l2: float = 1e-4, representation: str = "sigmoid",
                    noise: str = "isotropic", by_cluster: bool = False, degree: int = 1
                    ) -> np.ndarray:
-    """Test accuracy (S,) of a logistic probe on the representation s(W x) of each seed.
+    """Test accuracy (S,) of a logistic probe on the representation a(W x) of each seed.
 
-    W (S, 2, d): frozen weights, one row per seed. ``target``: "y" (label) or "z" (hidden bit).
-    ``representation``: "sigmoid" (f(x) = s(W x)), "linear" (W x) or "raw" (x itself, a
-    baseline that uses W only for its shape). ``degree``: 1 is the linear probe; ``degree`` > 1
+    W (S, m, d): frozen weights, one row per seed. ``target``: "y" (label) or "z" (hidden bit).
+    ``representation``: an activation a of ``config.ACTIVATIONS`` (f(x) = a(W x); "sigmoid",
+    the default, is the paper's s), "linear" (W x) or "raw" (x itself, a baseline that uses W
+    only for its shape). ``degree``: 1 is the linear probe; ``degree`` > 1
     fits the logistic regression on :func:`polynomial_features` of the standardized
     representation (standardized again), a nonlinear probe (degree 3: cubic, 9 features for the
-    2-neuron representation). ``seeds`` (default 0..S-1) name the probe
+    2-neuron representation). ``rho`` (default d^-1.5): the noise of the probe's samples.
+    ``seeds`` (default 0..S-1) name the probe
     streams. ``by_cluster=True``: accuracy on the test points of each cluster, shape (S, 4)
     (clusters e1, e1 + tau e2, -e1, -e1 + tau e2).
     """
@@ -222,8 +232,9 @@ def probe_accuracy(W: ArrayLike, target: str = "y", seeds: Iterable[int] | None 
     degree = integer("degree", degree, 1)
     tau = real("tau", tau, 0, low_open=True)
     train, test = probe_samples(seeds, n_train, n_test, d, tau, rho, noise)
-    if representation == "sigmoid":
-        X_tr, X_te = features(W, train.x), features(W, test.x)
+    if representation in ACTIVATIONS:
+        X_tr = features(W, train.x, representation)
+        X_te = features(W, test.x, representation)
     elif representation == "linear":
         X_tr, X_te = train.x @ np.swapaxes(W, 1, 2), test.x @ np.swapaxes(W, 1, 2)
     else:
@@ -245,22 +256,23 @@ def z_accuracy_limit(W: ArrayLike, tau: float = TAU, rho: float | None = None) -
     """The best accuracy (S,) of *any* classifier of z from s(W x): Phi(Delta / 2).
 
     Within a cluster the pre-activations u = W x are Gaussian with covariance rho^2 G,
-    G = W W^T (isotropic data noise), and z = 1 shifts their mean by tau (w_12, w_22). Given
-    the label, the best rule for z is the linear discriminant of two Gaussians with equal
-    covariance, with accuracy Phi(Delta / 2), Delta = (tau / rho) sqrt(b^T G^+ b), b = (w_12,
-    w_22) (the shift in Mahalanobis units). s is invertible, so s(W x) carries the same
-    information as W x. This is the Bayes accuracy when the representation gives the label
-    for sure, i.e. when the two label groups are many noise widths apart (true for the
-    trained weights here: 2|w_k1| is dozens of rho ||w_k||); otherwise it is only an upper
-    estimate for the within-label part.
+    G = W W^T (m x m, isotropic data noise), and z = 1 shifts their mean by tau b,
+    b = (w_12, ..., w_m2). Given the label, the best rule for z is the linear discriminant of
+    two Gaussians with equal covariance, with accuracy Phi(Delta / 2),
+    Delta = (tau / rho) sqrt(b^T G^+ b) (the shift in Mahalanobis units). s is invertible, so
+    s(W x) carries the same information as W x (so does any invertible activation, tanh or
+    softplus; for relu this is only an upper bound). This is the Bayes accuracy when the
+    representation gives the label for sure, i.e. when the two label groups are many noise
+    widths apart (true for the trained weights here: 2|w_k1| is dozens of rho ||w_k||);
+    otherwise it is only an upper estimate for the within-label part.
     """
     W = _seed_weights(W)
     tau = real("tau", tau, 0, low_open=True)
     rho = W.shape[2] ** -1.5 if rho is None else real("rho", rho, 0)
     if rho == 0:
         raise ValueError("rho=0: without noise the clusters are points; allowed rho > 0")
-    G = W @ np.swapaxes(W, 1, 2)                                # (S, 2, 2)
-    b = W[:, :, 1]                                              # e2 weights (S, 2)
+    G = W @ np.swapaxes(W, 1, 2)                                # (S, m, m)
+    b = W[:, :, 1]                                              # e2 weights (S, m)
     m2 = np.einsum("si,sij,sj->s", b, np.linalg.pinv(G), b)
     return ndtr(tau * np.sqrt(np.maximum(m2, 0.0)) / rho / 2)
 

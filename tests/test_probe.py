@@ -189,7 +189,7 @@ def test_mean_ci():
 
 @pytest.mark.parametrize("kwargs, name", [
     (dict(target="w"), "target"), (dict(l2=-1.0), "l2"), (dict(n_train=1), "n_train"),
-    (dict(n_test=0), "n_test"), (dict(representation="tanh"), "representation"),
+    (dict(n_test=0), "n_test"), (dict(representation="cosh"), "representation"),
     (dict(seeds=[0]), "seeds"), (dict(tau=0.0), "tau"), (dict(rho=-0.1), "rho"),
     (dict(degree=0), "degree"), (dict(degree=2.5), "degree"),
 ])
@@ -201,7 +201,11 @@ def test_probe_accuracy_rejects_bad_input(kwargs, name):
 
 def test_other_bad_inputs():
     with pytest.raises(ValueError, match="W"):
-        probe.probe_accuracy(np.zeros((2, 3, 10)))
+        probe.probe_accuracy(np.zeros((2, 0, 10)))              # no neuron
+    with pytest.raises(ValueError, match="W"):
+        probe.probe_accuracy(np.zeros((2, 3, 1)))               # d = 1
+    with pytest.raises(ValueError, match="activation"):
+        probe.features(np.zeros((1, 2, 3)), np.zeros((1, 4, 3)), activation="cosh")
     with pytest.raises(ValueError, match="W"):
         probe.features(np.full((1, 2, 3), np.nan), np.zeros((1, 4, 3)))
     with pytest.raises(ValueError, match="x"):
@@ -216,3 +220,36 @@ def test_other_bad_inputs():
         probe.mean_ci([0.5])
     with pytest.raises(ValueError, match="seeds"):
         probe.probe_samples([], 10)
+
+
+# ----------------------------------------------------------------------------- m neurons
+def test_features_of_every_activation():
+    from sslcore import models
+    rng = np.random.default_rng(7)
+    W, x = rng.normal(size=(2, 5, 4)), rng.normal(size=(2, 30, 4))
+    u = x @ np.swapaxes(W, 1, 2)
+    assert np.array_equal(probe.features(W, x), models.sigmoid(u))       # the paper's default
+    assert np.allclose(probe.features(W, x, "tanh"), np.tanh(u))
+    assert np.allclose(probe.features(W, x, "relu"), np.maximum(u, 0))
+    assert np.allclose(probe.features(W, x, "softplus"), np.log1p(np.exp(u)))
+    assert probe.features(W, x).shape == (2, 30, 5)
+
+
+def test_probe_of_m_neurons():
+    # four neurons on +-e1 only: z is not readable; a fifth on e2 makes it readable
+    W = np.zeros((2, 5, 10))
+    W[:, :4, 0] = [3.0, -3.0, 2.0, -2.0]
+    W[:, :4, 2:] = np.random.default_rng(8).normal(size=(2, 4, 8)) * 0.2
+    blind = probe.probe_accuracy(W[:, :4], "z", n_train=2000, n_test=2000)
+    assert np.all(np.abs(blind - 0.5) < 0.05)
+    W[:, 4, 1] = 1.0
+    for rep in ("sigmoid", "tanh", "softplus", "relu"):
+        assert np.all(probe.probe_accuracy(W, "z", representation=rep) > 0.99), rep
+        assert np.all(probe.probe_accuracy(W, "y", representation=rep, l2=1e-6) > 0.99), rep
+
+
+def test_z_accuracy_limit_of_m_neurons_ignores_repeated_neurons():
+    W = _W([((2.6, 0.02), (-2.6, -0.01))] * 2)
+    W[:, :, 2:] = np.random.default_rng(9).normal(size=(2, 2, 8)) * 0.3
+    again = np.concatenate([W, W[:, 1:]], axis=1)               # neuron 2 twice: m = 3
+    assert np.allclose(probe.z_accuracy_limit(again), probe.z_accuracy_limit(W))
