@@ -8,13 +8,14 @@ number of seeds. Of each chunk only what the outputs need is kept (:class:`Outco
 seed's final weights, and per recorded step the mean and spread over seeds of w11, w12, w21,
 w22 for the learning curves. Each seed has its own random streams (``data.streams``; the
 reference mode seeds one RandomState per seed), so the weights do not depend on the chunking.
+The chunks are tasks of :mod:`sslcore.sweeps` (joblib): local processes, or the cluster of a
+``joblib.parallel_config(backend="dask")`` around the call.
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
 import signal
@@ -25,15 +26,17 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
-from . import analysis
+from . import analysis, validation
 from .config import SLConfig, SSLConfig
-from .training import Run, train_sl, train_ssl_many
+from .training import Run, train_sl, train_sl_many, train_ssl_many
+
+if TYPE_CHECKING:        # only for annotations: matplotlib loads when figures are drawn
+    from matplotlib.figure import Figure
 
 NAMES = ("ssl_near", "ssl_sign", "sl")
 TABLE_KEYS = ("w11", "w12", "w21", "w22", "other_w1", "other_w2", "cosine", "proj_e1", "proj_e2")
@@ -78,6 +81,33 @@ def _one_line(text: object, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def _load_cached(cfg: SSLConfig | SLConfig) -> Run | None:
+    """The cached Run of ``cfg``, or None (absent; unreadable: with a warning)."""
+    path = cache_path(cfg)
+    if os.path.exists(path):
+        try:
+            return Run.load(path, expected=cfg)
+        except (ValueError, OSError) as exc:
+            warnings.warn(f"run cache: ignoring {path}: {_one_line(exc)}; training again",
+                          RuntimeWarning, stacklevel=3)
+    return None
+
+
+def _save_cached(cfg: SSLConfig | SLConfig, run: Run) -> None:
+    """Write ``run`` to the cache (atomically); a cache that cannot be written only warns."""
+    path = cache_path(cfg)
+    tmp = f"{path}.{os.getpid()}.tmp.npz"
+    try:
+        os.makedirs(cache_dir(), exist_ok=True)
+        run.save(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        warnings.warn(f"run cache: cannot save {path}: {_one_line(exc)}; the run is not cached",
+                      RuntimeWarning, stacklevel=3)
+        if os.path.isfile(tmp):
+            os.remove(tmp)
+
+
 def cached(cfg: SSLConfig | SLConfig, progress: bool = False) -> Run:
     """Train ``cfg`` (SSLConfig or SLConfig) once; later calls load the saved Run.
 
@@ -88,25 +118,26 @@ def cached(cfg: SSLConfig | SLConfig, progress: bool = False) -> Run:
     """
     from .training import train
 
-    path = cache_path(cfg)
-    if os.path.exists(path):
-        try:
-            return Run.load(path, expected=cfg)
-        except (ValueError, OSError) as exc:
-            warnings.warn(f"run cache: ignoring {path}: {_one_line(exc)}; training again",
-                          RuntimeWarning, stacklevel=2)
-    run = train(cfg, progress=progress)
-    tmp = f"{path}.{os.getpid()}.tmp.npz"
-    try:
-        os.makedirs(cache_dir(), exist_ok=True)
-        run.save(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        warnings.warn(f"run cache: cannot save {path}: {_one_line(exc)}; the run is not cached",
-                      RuntimeWarning, stacklevel=2)
-        if os.path.isfile(tmp):
-            os.remove(tmp)
+    run = _load_cached(cfg)
+    if run is None:
+        run = train(cfg, progress=progress)
+        _save_cached(cfg, run)
     return run
+
+
+def cached_many(cfgs: Sequence[SSLConfig] | Sequence[SLConfig]) -> list[Run]:
+    """:func:`cached` for configurations of one kind that ``training.train_ssl_many`` (or
+    ``train_sl_many``) trains together: the entries found are loaded, the others trained in
+    one vectorized loop and saved, each under its own key (a run trained together equals the
+    run trained alone, so the entries are the same as :func:`cached` writes)."""
+    runs = [_load_cached(cfg) for cfg in cfgs]
+    missing = [i for i, run in enumerate(runs) if run is None]
+    if missing:
+        train_many = train_ssl_many if isinstance(cfgs[missing[0]], SSLConfig) else train_sl_many
+        for i, run in zip(missing, train_many([cfgs[i] for i in missing])):
+            _save_cached(cfgs[i], run)
+            runs[i] = run
+    return runs
 
 
 # ----------------------------------------------------------------------------- outcomes
@@ -174,29 +205,15 @@ def chunks(cfg: SSLConfig | SLConfig, chunk: int = CHUNK) -> list[SSLConfig | SL
 
 
 def _tasks(configs: Mapping[str, SSLConfig | SLConfig], chunk: int
-           ) -> list[tuple[str, tuple[SSLConfig | SLConfig, ...], int]]:
-    """[(kind, cfgs, seed-steps)]: per chunk one SSL task (both inits) and one SL task."""
+           ) -> tuple[list[tuple[SSLConfig, SSLConfig] | SLConfig], list[int]]:
+    """Per chunk one SSL task (both inits, trained together) and one SL task (``sweeps``
+    tasks), and the seed-steps of each."""
     near, sign, sl = (chunks(configs[k], chunk) for k in NAMES)
-    tasks = []
+    tasks, work = [], []
     for a, b, c in zip(near, sign, sl):
-        tasks.append(("ssl", (a, b), len(a.seeds) * (a.T + b.T)))
-        tasks.append(("sl", (c,), len(c.seeds) * c.T))
-    return tasks
-
-
-def _train(kind: str, cfgs: Sequence[SSLConfig | SLConfig]) -> list[Outcome]:
-    """Train one task and reduce it to Outcomes (in the worker: only they travel back)."""
-    runs = train_ssl_many(list(cfgs)) if kind == "ssl" else [train_sl(cfgs[0])]
-    return [Outcome.from_run(run) for run in runs]
-
-
-def _train_task(task: tuple[str, tuple[SSLConfig | SLConfig, ...], int]) -> list[Outcome]:
-    return _train(task[0], task[1])
-
-
-def _ignore_sigint() -> None:
-    """Workers ignore Ctrl-C: the parent stops them (no tracebacks from the workers)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+        tasks += [(a, b), c]
+        work += [len(a.seeds) * (a.T + b.T), len(c.seeds) * c.T]
+    return tasks, work
 
 
 def seed_steps(configs: Mapping[str, SSLConfig | SLConfig]) -> int:
@@ -224,48 +241,9 @@ def estimate_seconds(configs: Mapping[str, SSLConfig | SLConfig], jobs: int = 2,
     return max((ssl + sl) * n_chunks / max(1, min(jobs, 2)), ssl, sl)
 
 
-def run_paper(configs: Mapping[str, SSLConfig | SLConfig] | None = None, jobs: int = 2,
-              progress: bool = True, chunk: int = CHUNK) -> dict[str, Outcome]:
-    """Train the three experiments; returns {"ssl_near", "ssl_sign", "sl": :class:`Outcome`}.
-
-    Seeds are trained ``chunk`` at a time: per chunk, SSL (both inits, one vectorized loop) and
-    SL are two tasks, run in ``jobs`` (1 or 2) processes. The progress bar counts seed-steps
-    and moves when a task ends. On KeyboardInterrupt the workers are stopped and it propagates.
-    """
-    configs = configs or paper_configs()
-    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or not 1 <= jobs <= 2:
-        raise ValueError(f"jobs={jobs!r} is out of range: allowed 1 or 2")
-    tasks = _tasks(configs, chunk)
-    parts = {name: [] for name in NAMES}             # each chunk, its curves dropped
-    moments = {name: (0, None, None) for name in NAMES}
-
-    def collect(result: list[Outcome]) -> None:
-        for name, out in zip(("ssl_near", "ssl_sign") if len(result) == 2 else ("sl",), result):
-            moments[name] = _merge_moments(*moments[name], out.count, out.curve_mean,
-                                           out.curve_m2)
-            parts[name].append(dataclasses.replace(out, curve_mean=None, curve_m2=None))
-
-    pool = None
-    if jobs == 2:                  # workers start before the bar's monitor thread
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        pool = multiprocessing.get_context(method).Pool(2, initializer=_ignore_sigint)
-    try:
-        with tqdm(total=sum(t[2] for t in tasks), desc="training", unit="seed-step",
-                  unit_scale=True, disable=not progress, smoothing=0.1) as bar:
-            # in order (imap), so the merged curves do not depend on timing
-            results = pool.imap(_train_task, tasks) if pool else map(_train_task, tasks)
-            for task, result in zip(tasks, results):
-                collect(result)
-                bar.update(task[2])
-        if pool:
-            pool.close()
-    except BaseException:
-        if pool:
-            pool.terminate()
-        raise
-    finally:
-        if pool:
-            pool.join()
+def _merged(configs: Mapping[str, SSLConfig | SLConfig], parts: Mapping[str, list[Outcome]],
+            moments: Mapping[str, tuple]) -> dict[str, Outcome]:
+    """{name: Outcome} of all seeds from the chunks' parts and the merged curve moments."""
     out = {}
     for name in NAMES:
         _, mean, m2 = moments[name]
@@ -274,6 +252,39 @@ def run_paper(configs: Mapping[str, SSLConfig | SLConfig] | None = None, jobs: i
         out[name] = Outcome(configs[name], first.steps,
                             np.concatenate([p.W_final for p in parts[name]]), F, mean, m2)
     return out
+
+
+def run_paper(configs: Mapping[str, SSLConfig | SLConfig] | None = None, jobs: int = 2,
+              progress: bool = True, chunk: int = CHUNK) -> dict[str, Outcome]:
+    """Train the three experiments; returns {"ssl_near", "ssl_sign", "sl": :class:`Outcome`}.
+
+    Seeds are trained ``chunk`` at a time: per chunk, SSL (both inits, one vectorized loop) and
+    SL are two tasks of :func:`sslcore.sweeps.sweep_results`, run in ``jobs`` (1 or 2)
+    processes, or on the backend of ``joblib.parallel_config`` (e.g. a Dask cluster). Results
+    arrive in task order, so the merged curves do not depend on timing. The progress bar counts
+    seed-steps and moves when a task ends. On KeyboardInterrupt the workers are stopped and it
+    propagates.
+    """
+    # imported here: sweeps uses this module's Outcome and cache
+    from . import sweeps
+
+    configs = configs or paper_configs()
+    jobs = validation.integer("jobs", jobs, 1, high=2, rule="1 or 2")
+    tasks, work = _tasks(configs, chunk)
+    parts = {name: [] for name in NAMES}             # each chunk, its curves dropped
+    moments = {name: (0, None, None) for name in NAMES}
+    # the workers start (fork) before the bar's monitor thread
+    with sweeps.sweep_results(tasks, jobs=jobs) as results, \
+            tqdm(total=sum(work), desc="training", unit="seed-step", unit_scale=True,
+                 disable=not progress, smoothing=0.1) as bar:
+        for task, result, steps in zip(tasks, results, work):
+            names = ("ssl_near", "ssl_sign") if isinstance(task, tuple) else ("sl",)
+            for name, out in zip(names, result if isinstance(task, tuple) else (result,)):
+                moments[name] = _merge_moments(*moments[name], out.count, out.curve_mean,
+                                               out.curve_m2)
+                parts[name].append(dataclasses.replace(out, curve_mean=None, curve_m2=None))
+            bar.update(steps)
+    return _merged(configs, parts, moments)
 
 
 # ----------------------------------------------------------------------------- outputs
