@@ -12,18 +12,24 @@ reduced results travel back:
 in task order, whatever the number of workers, the backend or the order in which tasks end.
 Each seed has its own random streams, so every result equals training its configuration alone,
 bit for bit. ``reduce`` defaults to ``experiments.Outcome.from_run`` (final weights and the mean
-learning curves); ``cache=True`` goes through the run cache (``experiments.cached``).
+learning curves); ``cache=True`` goes through the run cache (``experiments.cached``) of the
+machine that trains the task (on a cluster: each worker's ``$SSLCORE_CACHE``).
 
-Where the tasks run:
+Where the tasks run (``jobs`` default None: the ``n_jobs`` of ``joblib.parallel_config``, else 1):
 
-- ``jobs=1`` (the default): here, one after the other.
-- ``jobs > 1`` under joblib's default backend: a pool of ``jobs`` forked processes (joblib's
-  multiprocessing backend; see :func:`sweep_results` for why not loky).
-- a backend set by the caller with ``joblib.parallel_config``: that backend, the call unchanged.
-  A Dask cluster (all its workers are used, whatever ``jobs`` says)::
+- one job: here, one after the other.
+- ``jobs > 1`` under joblib's default backend (loky, also when named in ``parallel_config``): a
+  pool of ``jobs`` forked processes (joblib's multiprocessing backend; see
+  :func:`sweep_results` for why not loky). Without fork (Windows): loky.
+- any other backend set by the caller with ``joblib.parallel_config``: that backend, the call
+  unchanged. A Dask cluster (all its workers are used, whatever ``jobs`` says; they need
+  sslcore and the pinned packages installed)::
 
+      import joblib
       from dask.distributed import Client
-      client = Client("tcp://scheduler:8786")        # the cluster's address
+      from sslcore import sweeps
+
+      client = Client("tcp://scheduler:8786")        # the cluster's scheduler address
       with joblib.parallel_config(backend="dask"):
           results = sweeps.train_sweep(tasks)
 """
@@ -43,6 +49,9 @@ from tqdm.auto import tqdm
 from . import experiments, validation
 from .config import SLConfig, SSLConfig
 from .training import Run, train, train_sl_many, train_ssl_many
+
+#: What a task may be (see the module docstring).
+TaskLike = SSLConfig | SLConfig | Sequence[SSLConfig | SLConfig]
 
 #: Tasks per worker in one round of the local process pool (see :func:`sweep_results`).
 ROUND_PER_WORKER = 4
@@ -70,8 +79,8 @@ def _checked_task(task: Any) -> SSLConfig | SLConfig | tuple[SSLConfig | SLConfi
                      "non-empty tuple of SSLConfigs (or of SLConfigs) trained together")
 
 
-def train_task(task: SSLConfig | SLConfig | Sequence[SSLConfig | SLConfig],
-               reduce: Callable[[Run], Any] | None = None, cache: bool = False) -> Any:
+def train_task(task: TaskLike, reduce: Callable[[Run], Any] | None = None,
+               cache: bool = False) -> Any:
     """One task, trained and reduced (what a worker runs): ``reduce(run)`` for a configuration,
     the tuple of ``reduce(run)`` over the runs of a tuple trained together
     (``train_ssl_many``/``train_sl_many``; with ``cache``, ``experiments.cached_many``).
@@ -110,7 +119,7 @@ def _rounds(parallel: joblib.Parallel, calls: list, size: int) -> Iterator[Any]:
 
 
 @contextmanager
-def sweep_results(tasks: Iterable[Any], reduce: Callable[[Run], Any] | None = None,
+def sweep_results(tasks: Iterable[TaskLike], reduce: Callable[[Run], Any] | None = None,
                   jobs: int | None = None, cache: bool = False) -> Iterator[Iterator[Any]]:
     """Context manager: an iterator over ``train_task(task, reduce, cache)`` for each task, in
     task order, each given as soon as it and those before it are done (see the module
@@ -141,7 +150,7 @@ def sweep_results(tasks: Iterable[Any], reduce: Callable[[Run], Any] | None = No
             yield parallel(calls)
 
 
-def train_sweep(tasks: Iterable[Any], reduce: Callable[[Run], Any] | None = None,
+def train_sweep(tasks: Iterable[TaskLike], reduce: Callable[[Run], Any] | None = None,
                 jobs: int | None = None, progress: bool = True, cache: bool = False
                 ) -> list[Any]:
     """[``train_task(task, reduce, cache)`` for each task], in task order: every task trained
