@@ -142,3 +142,27 @@ def test_cached_warns_when_the_cache_cannot_be_written(tmp_path, monkeypatch):
     with pytest.warns(RuntimeWarning, match="cannot save"):
         run = experiments.cached(cfg)
     assert run.config == cfg and blocker.read_text() == "x"
+
+
+def test_cached_many_loads_the_entries_found_and_trains_the_others_together(tmp_path,
+                                                                            monkeypatch):
+    monkeypatch.setenv("SSLCORE_CACHE", str(tmp_path))
+    a, b, c = CFG, CFG.replace(init="sign", seeds=(3,)), CFG.replace(tau=2.0)
+    first = experiments.cached(a)
+    trained = []
+
+    def spy(cfgs):
+        trained.append(list(cfgs))
+        return train_ssl_many(cfgs)
+    monkeypatch.setattr(experiments, "train_ssl_many", spy)
+    runs = experiments.cached_many([a, b, c])
+    assert trained == [[b, c]]                          # one loop for the two missing ones
+    assert np.array_equal(runs[0].W, first.W)
+    for cfg, run in zip((b, c), runs[1:]):
+        assert run.config == cfg and np.array_equal(run.W, train(cfg).W)
+    assert sorted(os.listdir(tmp_path)) == sorted(os.path.basename(experiments.cache_path(x))
+                                                  for x in (a, b, c))
+    assert [r.config for r in experiments.cached_many([c, a, b])] == [c, a, b]
+    assert trained == [[b, c]]                          # all three read from the cache now
+    sl = experiments.cached_many([SLConfig(seeds=(0,), T=5, d=3)])
+    assert np.array_equal(sl[0].F_final, train(SLConfig(seeds=(0,), T=5, d=3)).F_final)
