@@ -30,7 +30,7 @@ SSLCORE = ROOT / "sslcore"
 #: the layers of sslcore (README, "Layers of sslcore"); imports go presentation -> theory -> core
 CORE = {"config", "validation", "data", "initialization", "models", "ssl_kernels", "training",
         "reference", "analysis", "probe", "experiments", "timing", "ssl_sl_runs", "divergence",
-        "objectives"}
+        "objectives", "sweeps"}
 THEORY = {"theory", "ift", "ift_rigorous", "ift_studies", "sl_theory", "dynamics"}
 PRESENTATION = {"plots", "widgets", "convergence", "ift_figures", "comparison"}
 AROUND = {"__init__", "__main__", "cli", "loop_impl", "assignments"}
