@@ -68,6 +68,7 @@ reproduce: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_reproduce.py
 	$(PY) benchmarks/bench_widgets.py
+	$(PY) benchmarks/bench_scaling.py
 
 clean:
 	rm -rf _build out
