@@ -54,7 +54,9 @@ INITS = ("near", "sign", "gaussian")
 ACTIVATIONS = ("sigmoid", "tanh", "softplus", "relu")
 OBJECTIVES = ("agreement", "infonce", "spectral")
 #: largest width m, and largest n for the pairwise objectives (n x n matrices per seed and view)
-MAX_M, MAX_PAIRWISE_N = 1024, 5000
+MAX_M, MAX_PAIRWISE_N = 1024, 2000
+#: smallest InfoNCE temperature (sslcore.objectives: e^(-2/T) must not underflow)
+MIN_TEMPERATURE = 0.01
 NOISES = ("isotropic", "reference")
 RNGS = ("clean", "reference")
 SAMPLERS = ("projected", "views")
@@ -184,14 +186,13 @@ class SSLConfig(_Common):
         self._check_decay("alpha")
         set_("init", choice("init", self.init, INITS))
         set_("objective", choice("objective", self.objective, OBJECTIVES))
-        set_("temperature", real("temperature", self.temperature, 0, low_open=True,
-                                 rule="temperature > 0"))
+        set_("temperature", real("temperature", self.temperature, MIN_TEMPERATURE))
         set_("init_scale", real("init_scale", self.init_scale, 0, low_open=True,
                                 rule="init_scale > 0"))
         if self.objective != "agreement" and not 2 <= self.n <= MAX_PAIRWISE_N:
             raise ValueError(f"n={self.n} is out of range for objective={self.objective!r}: "
                              f"allowed 2 <= n <= {MAX_PAIRWISE_N} (it compares every pair of "
-                             "points: n x n matrices per seed)")
+                             "points: n x n matrices per seed, about 40 n^2 bytes each)")
         if self.rng == "reference" and not self._paper_model():
             raise ValueError("rng='reference' replays the authors' scripts, which train the "
                              "paper's model only: allowed with m=2, activation='sigmoid', "

@@ -16,13 +16,14 @@ MAXIMIZED, with the paper's weight decay: L(W) = L_data(f^1, f^2) - alpha n ||W|
 :func:`data_terms` gives L_data and c^v_i = dL_data/du^v_i in closed form, for a batch of
 seeds; the gradient is then dL/dW = sum_{v,i} c^v_i (x^v_i)^T - 2 alpha n W (as
 :func:`ssl_gradient`). ``tests/test_objectives.py`` checks every objective and activation
-against torch autograd. InfoNCE and the spectral loss build n x n matrices per seed.
+against torch autograd. InfoNCE and the spectral loss build n x n matrices per seed (hence
+``config.MAX_PAIRWISE_N``); InfoNCE needs temperature >= 0.01 (``config.MIN_TEMPERATURE``: its
+exponentials e^(l_ij - 1/T) >= e^(-2/T) stay above the smallest double).
 """
 from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import logsumexp, softmax
 
 from .config import OBJECTIVES
 from .models import activation
@@ -53,10 +54,13 @@ def _infonce(f1, f2, temperature):
     r2 = np.sqrt((f2**2).sum(-1, keepdims=True) + NORM_EPS2)
     z1, z2 = f1 / r1, f2 / r2
     logits = z1 @ np.swapaxes(z2, -1, -2) / temperature     # l_ij, (S, n, n)
+    # |cos| <= 1, so l_ij - 1/T lies in [-2/T, 0]: one exp serves rows and columns, no overflow
+    E = np.exp(logits - 1 / temperature)
+    rows, cols = E.sum(-1), E.sum(-2)                       # e^(lse - 1/T) by rows, columns
     diag = np.diagonal(logits, axis1=-2, axis2=-1)
-    value = -0.5 * (logsumexp(logits, axis=-1) + logsumexp(logits, axis=-2) - 2 * diag).sum(-1)
+    value = -0.5 * (np.log(rows) + np.log(cols) + 2 / temperature - 2 * diag).sum(-1)
     n = logits.shape[-1]
-    G = np.eye(n) - 0.5 * (softmax(logits, axis=-1) + softmax(logits, axis=-2))  # dL/dl
+    G = np.eye(n) - 0.5 * (E / rows[..., :, None] + E / cols[..., None, :])  # dL/dl
     gz1 = (G @ z2) / temperature
     gz2 = (np.swapaxes(G, -1, -2) @ z1) / temperature
     g1 = (gz1 - z1 * (z1 * gz1).sum(-1, keepdims=True)) / r1   # through z = f / |f|_e
