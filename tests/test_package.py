@@ -30,9 +30,10 @@ SSLCORE = ROOT / "sslcore"
 #: the layers of sslcore (README, "Layers of sslcore"); imports go presentation -> theory -> core
 CORE = {"config", "validation", "data", "initialization", "models", "ssl_kernels", "training",
         "reference", "analysis", "probe", "experiments", "timing", "ssl_sl_runs", "divergence",
-        "objectives", "sweeps"}
+        "objectives", "sweeps", "beyond"}
 THEORY = {"theory", "ift", "ift_rigorous", "ift_studies", "sl_theory", "dynamics"}
-PRESENTATION = {"plots", "widgets", "convergence", "ift_figures", "comparison"}
+PRESENTATION = {"plots", "widgets", "convergence", "ift_figures", "comparison",
+                "beyond_figures"}
 AROUND = {"__init__", "__main__", "cli", "loop_impl", "assignments"}
 
 

@@ -13,7 +13,7 @@ BOOK = Path(__file__).resolve().parents[2] / "_build" / "html"
 # Every page of the toc must be there: a page that silently disappears is no pass.
 EXPECTED = ["intro.html", "bibliography.html",
             "chapters/01_setup.html", "chapters/02_convergence.html",
-            "chapters/03_ift.html", "chapters/04_ssl_vs_sl.html",
+            "chapters/03_ift.html", "chapters/04_ssl_vs_sl.html", "chapters/05_beyond.html",
             "assignments/A1_gradients_and_features.html", "assignments/A2_ift_constants.html",
             "assignments/A3_ascent_rate.html", "api.html"]
 
