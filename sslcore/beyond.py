@@ -191,6 +191,18 @@ def stacked_tasks(cfgs: Sequence[SSLConfig | SLConfig]) -> list[tuple]:
     return [tuple(g) for g in groups.values()]
 
 
+def task_cost(task: Sequence[SSLConfig | SLConfig]) -> float:
+    """A rough cost of training ``task`` (for ordering only): sum over its configurations of
+    seeds * T * n * (d + 44 + 25 m), times n / 3 for the pairwise objectives (n x n matrices);
+    the constants fit the chapter's single-run timings on the 2-core build machine."""
+    cost = 0.0
+    for c in task:
+        pairwise = isinstance(c, SSLConfig) and c.objective != "agreement"
+        per_point = (c.d + 44 + 25 * c.m) * (c.n / 3 if pairwise else 1)
+        cost += len(c.seeds) * c.T * c.n * per_point
+    return cost
+
+
 def _measured_alone(cfg: SSLConfig | SLConfig) -> Measured:
     """Train (run cache) and measure one configuration; a divergence is recorded, not raised."""
     try:
@@ -202,11 +214,12 @@ def _measured_alone(cfg: SSLConfig | SLConfig) -> Measured:
 def measure_configs(cfgs: Iterable[SSLConfig | SLConfig], jobs: int = 1,
                     progress: bool = False) -> dict[SSLConfig | SLConfig, Measured]:
     """{cfg: Measured} for every configuration: those that cannot diverge trained in
-    ``sweeps.train_sweep`` (stacked where allowed, ``jobs`` workers, the run cache), those that
-    may (:func:`unbounded`) here, one by one, a divergence recorded."""
+    ``sweeps.train_sweep`` (stacked where allowed, the costliest first so that the ``jobs``
+    workers stay busy; the run cache), those that may (:func:`unbounded`) here, one by one, a
+    divergence recorded."""
     cfgs = list(dict.fromkeys(cfgs))
     safe = [c for c in cfgs if not unbounded(c)]
-    tasks = stacked_tasks(safe)
+    tasks = sorted(stacked_tasks(safe), key=task_cost, reverse=True)
     out = {}
     for task, res in zip(tasks, sweeps.train_sweep(tasks, reduce=measure_run, jobs=jobs,
                                                    progress=progress, cache=True)):
