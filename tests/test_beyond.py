@@ -178,3 +178,14 @@ def test_neurons_figure_draws_both_models():
     assert any("SSL" in t and "carry" in t for t in texts)
     assert fig.get_figwidth() <= plots.COLUMN_INCHES
     plt.close(fig)
+
+
+def test_task_cost_orders_the_costliest_first():
+    big = beyond.sample_cases((10000,))[0]
+    small = beyond.sample_cases((20,))[0]
+    infonce = beyond.objective_cases(("infonce",))[0].ssl
+    assert beyond.task_cost((big.sl,)) > beyond.task_cost((big.ssl,)) \
+        > beyond.task_cost((small.sl,))
+    assert beyond.task_cost((infonce,)) > 10 * beyond.task_cost((small.ssl.replace(n=100),))
+    pair = beyond.dimension_cases((100,))[0].ssl, beyond.dimension_cases((100,), "fixed")[0].ssl
+    assert beyond.task_cost(pair) == pytest.approx(2 * beyond.task_cost(pair[:1]))
