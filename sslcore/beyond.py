@@ -37,6 +37,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import analysis, experiments, models, probe, sweeps
+from .config import ACTIVATIONS as ACTIVATIONS  # the grids: every activation and objective
+from .config import OBJECTIVES as OBJECTIVES
 from .config import RHO, SL_STEPS, SSL_STEPS, TAU, SLConfig, SSLConfig
 from .data import cluster_means
 from .divergence import DivergenceError
@@ -50,8 +52,6 @@ WIDE_WIDTHS = (2, 64)
 INIT_SCALES = (0.01, 0.1, 1.0, 3.0, 10.0)
 DIMENSIONS = (10, 100, 1000)
 SAMPLE_SIZES = (20, 100, 1000, 10000)
-ACTIVATIONS = ("sigmoid", "tanh", "softplus", "relu")
-OBJECTIVES = ("agreement", "infonce", "spectral")
 #: eta n of the paper (eta = 1e-3, n = 100), kept when n changes
 ETA_N = 0.1
 #: penalty of the linear probe (``probe.probe_accuracy``'s default)
