@@ -11,6 +11,10 @@ FORBIDDEN_DEF = re.compile(r"^\s*def\s+(\w*(loss|grad|sigmoid|train|objective)\w
 LABEL = re.compile(r"^:label:\s*(\S+)", re.M)
 
 
+#: the text column: lines of code and of printed output fit it (CONTRIBUTING.md)
+WIDTH = 79
+
+
 def audit(path):
     nb = json.load(open(path))
     cells = nb["cells"]
@@ -61,10 +65,25 @@ def audit(path):
             problems.append(f"code cell {i}: {len(src.splitlines())} lines (> 30)")
         if c.get("execution_count") is None and src.strip():
             problems.append(f"code cell {i}: not executed")
+        long = [n for n, line in enumerate(src.splitlines(), 1) if len(line) > WIDTH]
+        if long:
+            problems.append(f"code cell {i}: line {long[0]} over {WIDTH} characters")
         for out in c.get("outputs", []):
             if out.get("output_type") == "error":
                 problems.append(f"code cell {i}: stored error output")
+            if any(len(line) > WIDTH for line in _printed(out).splitlines()):
+                problems.append(f"code cell {i}: a printed line over {WIDTH} characters")
     return problems
+
+
+def _printed(out):
+    """The text an output shows on the page (a widget shows its view, not its text/plain)."""
+    if out.get("output_type") == "stream":
+        return "".join(out.get("text", ""))
+    data = out.get("data", {})
+    if "application/vnd.jupyter.widget-view+json" in data or "text/html" in data:
+        return ""
+    return "".join(data.get("text/plain", ""))
 
 
 def main(paths):

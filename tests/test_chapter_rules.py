@@ -29,12 +29,17 @@ def test_audit_catches_a_violation(tmp_path):
     import json
     nb = {"cells": [{"cell_type": "markdown", "source": ["# T\n### jump"], "metadata": {}},
                     {"cell_type": "code", "source": ["def my_loss(w):\n    pass"], "metadata": {},
-                     "execution_count": None, "outputs": []}],
+                     "execution_count": None, "outputs": []},
+                    {"cell_type": "code", "source": ["x = 1  # " + "-" * 80], "metadata": {},
+                     "execution_count": 1,
+                     "outputs": [{"output_type": "stream", "name": "stdout",
+                                  "text": ["ok\n", "y" * 80 + "\n"]}]}],
           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     p = tmp_path / "x.ipynb"
     p.write_text(json.dumps(nb))
     problems = " ".join(audit_chapters.audit(str(p)))
-    words = ("jumps", "exercises", "objectives", "summary", "widget", "my_loss", "not executed")
+    words = ("jumps", "exercises", "objectives", "summary", "widget", "my_loss", "not executed",
+             "line 1 over 79 characters", "a printed line over 79 characters")
     for word in words:
         assert word in problems
 
