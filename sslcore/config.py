@@ -115,7 +115,7 @@ class _Common:
         set_("m", integer("m", self.m, 2, high=MAX_M, rule=f"2 <= m <= {MAX_M}"))
         set_("activation", choice("activation", self.activation, ACTIVATIONS))
 
-    def _paper_model(self) -> bool:
+    def paper_model(self) -> bool:
         """True for the paper's model: two sigmoid neurons (and, SSL, its objective and init)."""
         return (self.m == 2 and self.activation == "sigmoid"
                 and getattr(self, "objective", "agreement") == "agreement"
@@ -193,7 +193,7 @@ class SSLConfig(_Common):
             raise ValueError(f"n={self.n} is out of range for objective={self.objective!r}: "
                              f"allowed 2 <= n <= {MAX_PAIRWISE_N} (it compares every pair of "
                              "points: n x n matrices per seed, about 40 n^2 bytes each)")
-        if self.rng == "reference" and not self._paper_model():
+        if self.rng == "reference" and not self.paper_model():
             raise ValueError("rng='reference' replays the authors' scripts, which train the "
                              "paper's model only: allowed with m=2, activation='sigmoid', "
                              "objective='agreement' and init 'near' or 'sign'")
@@ -222,7 +222,7 @@ class SLConfig(_Common):
 
     def __post_init__(self):
         self._check_common()
-        if self.rng == "reference" and not self._paper_model():
+        if self.rng == "reference" and not self.paper_model():
             raise ValueError("rng='reference' replays the authors' scripts, which train the "
                              "paper's model only: allowed with m=2, activation='sigmoid'")
         object.__setattr__(self, "beta", real("beta", self.beta, 0, rule="beta >= 0"))

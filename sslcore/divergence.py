@@ -59,7 +59,7 @@ def divergence_error(model: str, cfgs: Sequence[SSLConfig | SLConfig], step: int
                      else f"max |{name}| = {np.abs(v).max():.3g}")
     keys = ("eta", "alpha", "tau", "rho", "n", "d", "init", "rng") if model == "SSL" else \
         ("eta", "beta", "gamma", "tau", "rho", "n", "d", "rng")
-    if not cfg._paper_model():
+    if not cfg.paper_model():
         keys += ("m", "activation") + (("objective",) if model == "SSL" else ())
     params = {k: getattr(cfg, k) for k in keys}
     shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v!r}"

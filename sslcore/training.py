@@ -252,7 +252,7 @@ def _ssl_step(cfg, x, xT, rho, alpha):
     the paper's model has its own fast kernels (s: the sigmoids); any other model the general
     ones of :mod:`sslcore.ssl_kernels` (s: the objective's value itself)."""
     n = x.shape[1]
-    if cfg._paper_model():
+    if cfg.paper_model():
         if cfg.sampler == "projected":
             return (lambda Wt, noise, j: ssl_kernels.ssl_step_projected(
                 Wt, x, xT, noise[0][:, j], noise[1][:, j], rho, alpha, cfg.eta),
