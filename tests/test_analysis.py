@@ -15,10 +15,12 @@ def test_projection_of_known_planes():
     assert np.allclose(p1, [1, 1, 1]) and np.allclose(p2, [1, 1, 0])
 
 
-def test_projection_matches_the_normal_equations_formula():
-    rng = np.random.default_rng(1)
-    W = rng.normal(size=(50, 2, 7))
-    e = rng.normal(size=7)
+@pytest.mark.parametrize("seed,S,m,d", [(1, 50, 2, 7), (3, 20, 4, 9)])
+def test_projection_matches_the_normal_equations_formula(seed, S, m, d):
+    """||P e|| onto span(w_1..w_m), for the paper's m = 2 and for chapter 5's m neurons."""
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(S, m, d))
+    e = rng.normal(size=d)
     A = np.swapaxes(W, 1, 2)
     P = A @ np.linalg.inv(np.swapaxes(A, 1, 2) @ A) @ np.swapaxes(A, 1, 2)
     assert np.allclose(analysis.projection_length(W, e), np.linalg.norm(P @ e, axis=-1), atol=1e-12)
@@ -76,16 +78,6 @@ def test_figures_have_white_faces_and_labels():
 
 
 # ----------------------------------------------------------------------------- m neurons
-def test_projection_of_m_neurons_matches_the_normal_equations():
-    rng = np.random.default_rng(3)
-    W = rng.normal(size=(20, 4, 9))
-    e = rng.normal(size=9)
-    A = np.swapaxes(W, 1, 2)
-    P = A @ np.linalg.inv(np.swapaxes(A, 1, 2) @ A) @ np.swapaxes(A, 1, 2)
-    assert np.allclose(analysis.projection_length(W, e), np.linalg.norm(P @ e, axis=-1),
-                       atol=1e-12)
-
-
 def test_span_of_d_generic_neurons_is_everything():
     W = np.random.default_rng(4).normal(size=(5, 12, 10))      # m = 12 >= d = 10
     p1, p2 = analysis.projections(W)
